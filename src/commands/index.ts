@@ -1,0 +1,10 @@
+/**
+ * The command registry: each entry adds one command to the program. A command reports its
+ * exit code through `setExit`; errors it throws are turned into output by cli.ts.
+ */
+import type { Command } from 'commander';
+import type { Context } from '../context.js';
+
+export type RegisterCommand = (program: Command, ctx: Context, setExit: (code: number) => void) => void;
+
+export const commands: RegisterCommand[] = [];
