@@ -4,7 +4,14 @@
  */
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
+import { registerValidate } from './validate/index.js';
+import { registerList } from './list/index.js';
+import { registerSchema } from './schema/index.js';
 
 export type RegisterCommand = (program: Command, ctx: Context, setExit: (code: number) => void) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [
+  registerValidate,
+  registerList,
+  registerSchema,
+];

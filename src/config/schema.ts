@@ -59,11 +59,10 @@ export const SshSettings = z
   .strictObject({
     user: z.string().min(1).default('root'),
     port: Port.default(22),
-    identityFile: Path.optional().describe('Private key file. Its passphrase comes from the agent or a prompt.'),
-    agent: z
-      .boolean()
-      .default(true)
-      .describe('Use the ssh-agent at SSH_AUTH_SOCK when it is set.'),
+    identityFile: Path.optional().describe(
+      'Private key file. Its passphrase comes from the agent or a prompt.',
+    ),
+    agent: z.boolean().default(true).describe('Use the ssh-agent at SSH_AUTH_SOCK when it is set.'),
     knownHosts: Path.default('~/.ssh/known_hosts'),
     strictHostKeyChecking: z
       .boolean()
@@ -128,7 +127,9 @@ export const ServiceSettings = z
         'kube-controller-manager': 'kube-controller-manager',
       })
       .describe('Unit (systemd), manifest base name (static-pod) or {service} value (custom) per component.'),
-    manifestDir: Path.default('/etc/kubernetes/manifests').describe('static-pod: where the kubelet reads manifests.'),
+    manifestDir: Path.default('/etc/kubernetes/manifests').describe(
+      'static-pod: where the kubelet reads manifests.',
+    ),
     stashDir: Path.default('/etc/kubernetes/kha-drill-stash').describe(
       'static-pod: where a stopped component’s manifest is kept until it is restored.',
     ),
@@ -150,7 +151,8 @@ export const Inventory = z
     kind: z.literal('Inventory'),
     metadata: z.strictObject({ name: Name.describe('Cluster name, shown in reports.') }),
     masters: z.array(Master).min(1),
-    ssh: SshSettings.default({} as never),
+    // prefault, not default: zod 4's default skips parsing, so the nested defaults would be lost
+    ssh: SshSettings.prefault({}),
     etcd: EtcdSettings.default({}),
     kubernetes: KubernetesSettings,
     services: ServiceSettings,
@@ -318,18 +320,28 @@ export type Condition = z.infer<typeof Condition>;
  * numbers and the inventory's timings (`leaseDuration`, `renewDeadline`, `retryPeriod`, in
  * seconds). Parsed and checked against the metric names by slo/.
  */
-export const Expression = z.string().min(1).describe('e.g. `lease.takeover_s < leaseDuration + 2 * retryPeriod`');
+export const Expression = z
+  .string()
+  .min(1)
+  .describe('e.g. `lease.takeover_s < leaseDuration + 2 * retryPeriod`');
 
 export const Watchers = z
   .strictObject({
     lease: z
       .strictObject({
-        leases: z.array(LeaseRef).min(1).default(['kube-system/kube-scheduler', 'kube-system/kube-controller-manager']),
+        leases: z
+          .array(LeaseRef)
+          .min(1)
+          .default(['kube-system/kube-scheduler', 'kube-system/kube-controller-manager']),
       })
       .optional(),
     raft: z.strictObject({ interval: Duration.default('100ms') }).optional(),
-    apiserver: z.strictObject({ interval: Duration.default('100ms'), timeout: Duration.default('1s') }).optional(),
-    etcdWrite: z.strictObject({ interval: Duration.default('100ms'), timeout: Duration.default('1s') }).optional(),
+    apiserver: z
+      .strictObject({ interval: Duration.default('100ms'), timeout: Duration.default('1s') })
+      .optional(),
+    etcdWrite: z
+      .strictObject({ interval: Duration.default('100ms'), timeout: Duration.default('1s') })
+      .optional(),
   })
   .describe('Watchers to run; a watcher absent here does not run.');
 
@@ -345,7 +357,9 @@ export const Drill = z
     allowQuorumLoss: z
       .boolean()
       .default(false)
-      .describe('Allow a plan that takes down an etcd quorum or every instance of a component (needs --yes too).'),
+      .describe(
+        'Allow a plan that takes down an etcd quorum or every instance of a component (needs --yes too).',
+      ),
     requires: z
       .array(z.enum(['root']))
       .default([])

@@ -1,0 +1,116 @@
+/**
+ * Inventory resolution: which file, and the values that come from the environment (home
+ * directory, ETCDCTL_* TLS files, KUBECONFIG). The environment is always the Context's.
+ */
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Context } from '../context.js';
+import { UsageError } from '../errors.js';
+import type { Inventory } from './schema.js';
+import { parseDuration } from './duration.js';
+import type { ArithEnv } from '../slo/parse.js';
+
+type Env = Record<string, string | undefined>;
+
+/** Replaces a leading `~` or `~/` with the home directory (HOME from `env`, else the OS's). */
+export function expandHome(p: string, env: Env): string {
+  if (p !== '~' && !p.startsWith('~/')) return p;
+  const home = env.HOME || os.homedir();
+  return p === '~' ? home : path.join(home, p.slice(2));
+}
+
+/** `~` expanded, then relative paths taken from `baseDir` (the inventory file's directory). */
+export function resolvePath(p: string, env: Env, baseDir: string): string {
+  return path.resolve(baseDir, expandHome(p, env));
+}
+
+export type InventorySource = 'flag' | 'env' | 'cwd';
+
+/**
+ * Which inventory a command uses: `-i <file>`, else KHA_INVENTORY, else ./inventory.yaml when it
+ * exists. Returns undefined when there is none; `requireInventoryPath` turns that into a usage error.
+ */
+export function findInventoryPath(
+  ctx: Pick<Context, 'env' | 'cwd'>,
+  flag?: string,
+): { path: string; display: string; source: InventorySource } | undefined {
+  if (flag) return { path: path.resolve(ctx.cwd, expandHome(flag, ctx.env)), display: flag, source: 'flag' };
+  const fromEnv = ctx.env.KHA_INVENTORY;
+  if (fromEnv)
+    return { path: path.resolve(ctx.cwd, expandHome(fromEnv, ctx.env)), display: fromEnv, source: 'env' };
+  const local = path.join(ctx.cwd, 'inventory.yaml');
+  if (existsSync(local)) return { path: local, display: 'inventory.yaml', source: 'cwd' };
+  return undefined;
+}
+
+export function requireInventoryPath(
+  ctx: Pick<Context, 'env' | 'cwd'>,
+  flag?: string,
+): { path: string; display: string; source: InventorySource } {
+  const found = findInventoryPath(ctx, flag);
+  if (!found) {
+    throw new UsageError('no inventory: pass -i <file>, set KHA_INVENTORY, or create ./inventory.yaml', {
+      hint: 'copy inventory.example.yaml, or run `kha-drill lab up`, which writes one for the local lab',
+    });
+  }
+  return found;
+}
+
+/** An inventory with every path absolute and every environment fallback applied. */
+export type ResolvedInventory = Inventory & {
+  etcd: { tls: { ca?: string; cert?: string; key?: string } };
+  kubernetes: Inventory['kubernetes'] & { kubeconfig: string };
+};
+
+/**
+ * Applies the environment: `~` and relative paths (relative to `baseDir`, the inventory file's
+ * directory), etcd TLS from ETCDCTL_CACERT/ETCDCTL_CERT/ETCDCTL_KEY where the file leaves them
+ * unset (as etcdctl does), kubeconfig from KUBECONFIG (its first entry) then ~/.kube/config.
+ */
+export function resolveInventory(inv: Inventory, env: Env, baseDir: string): ResolvedInventory {
+  const r = (p: string): string => resolvePath(p, env, baseDir);
+  const opt = (p: string | undefined): string | undefined => (p ? r(p) : undefined);
+  const tls = inv.etcd.tls ?? {};
+  const kubeconfigEnv = env.KUBECONFIG?.split(path.delimiter).find((p) => p.length > 0);
+  const kubeconfig = inv.kubernetes.kubeconfig ?? kubeconfigEnv ?? '~/.kube/config';
+  const ssh = {
+    ...inv.ssh,
+    knownHosts: r(inv.ssh.knownHosts),
+    identityFile: opt(inv.ssh.identityFile),
+    jumpHost: inv.ssh.jumpHost
+      ? { ...inv.ssh.jumpHost, identityFile: opt(inv.ssh.jumpHost.identityFile) }
+      : undefined,
+  };
+  return {
+    ...inv,
+    ssh,
+    etcd: {
+      ...inv.etcd,
+      tls: dropUndefined({
+        ca: opt(tls.ca ?? env.ETCDCTL_CACERT),
+        cert: opt(tls.cert ?? env.ETCDCTL_CERT),
+        key: opt(tls.key ?? env.ETCDCTL_KEY),
+      }),
+    },
+    // services.manifestDir/stashDir are paths on the masters: left as written
+    kubernetes: { ...inv.kubernetes, kubeconfig: r(kubeconfig) },
+  };
+}
+
+function dropUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** The leader-election timings in seconds: the values SLO expressions' identifiers stand for. */
+export function leaderElectionSeconds(inv: Pick<Inventory, 'kubernetes'>): ArithEnv {
+  const le = inv.kubernetes.leaderElection;
+  return {
+    leaseDuration: parseDuration(le.leaseDuration),
+    renewDeadline: parseDuration(le.renewDeadline),
+    retryPeriod: parseDuration(le.retryPeriod),
+  };
+}
+
+/** Kubernetes' defaults (15 s / 10 s / 2 s), for expressions checked without an inventory. */
+export const DEFAULT_LEADER_ELECTION: ArithEnv = { leaseDuration: 15, renewDeadline: 10, retryPeriod: 2 };
