@@ -7,6 +7,7 @@ import type { Context } from '../context.js';
 import { registerValidate } from './validate/index.js';
 import { registerList } from './list/index.js';
 import { registerSchema } from './schema/index.js';
+import { registerLab } from './lab/index.js';
 
 export type RegisterCommand = (program: Command, ctx: Context, setExit: (code: number) => void) => void;
 
@@ -14,4 +15,5 @@ export const commands: RegisterCommand[] = [
   registerValidate,
   registerList,
   registerSchema,
+  registerLab,
 ];
