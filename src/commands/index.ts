@@ -8,6 +8,7 @@ import { registerValidate } from './validate/index.js';
 import { registerList } from './list/index.js';
 import { registerSchema } from './schema/index.js';
 import { registerLab } from './lab/index.js';
+import { registerStatus } from './status/index.js';
 
 export type RegisterCommand = (program: Command, ctx: Context, setExit: (code: number) => void) => void;
 
@@ -16,4 +17,5 @@ export const commands: RegisterCommand[] = [
   registerList,
   registerSchema,
   registerLab,
+  registerStatus,
 ];

@@ -1,0 +1,248 @@
+/**
+ * etcd v3 clients through etcd's JSON gRPC gateway (`POST /v3/...` on the client port, etcd
+ * 3.4+), one client per member: every call goes to exactly that member and carries a hard
+ * deadline, so a frozen member answers "timeout" instead of hanging (NOTES.md). 64-bit values
+ * stay decimal strings and are compared as BigInt; member ids are shown in hex as etcdctl does.
+ */
+import type http from 'node:http';
+import { errorMessage, httpRequest, keepAliveAgent } from './http.js';
+import type { TlsMaterial } from './tls.js';
+
+export interface MemberStatus {
+  /** the member answered (it may still report errors, e.g. "etcdserver: no leader") */
+  ok: boolean;
+  endpoint: string;
+  /** hex member id of this member (etcdctl's ID column) */
+  id?: string;
+  /** hex member id of the leader it knows, absent without one */
+  leader?: string;
+  /** decimal strings (64-bit) */
+  term?: string;
+  raftIndex?: string;
+  raftAppliedIndex?: string;
+  version?: string;
+  dbSize?: number;
+  isLearner?: boolean;
+  /** errors the member reported (e.g. "etcdserver: no leader") or the transport error */
+  errors: string[];
+  latencyMs: number;
+}
+
+export interface EtcdCallOptions {
+  /** per-call deadline in ms (default 1000) */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+interface GatewayStatus {
+  header?: { member_id?: string };
+  version?: string;
+  dbSize?: string;
+  leader?: string;
+  raftIndex?: string;
+  raftTerm?: string;
+  raftAppliedIndex?: string;
+  errors?: string[];
+  isLearner?: boolean;
+}
+
+/** Decimal 64-bit id (as the gateway sends it) → hex as etcdctl prints it. */
+export function memberIdHex(decimal: string): string {
+  return BigInt(decimal).toString(16);
+}
+
+/** Compares two decimal 64-bit strings: negative, zero or positive. */
+export function compareU64(a: string, b: string): number {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+
+/** The key just after every key with this prefix (etcdctl's --prefix range_end). */
+export function prefixRangeEnd(prefix: string): Buffer {
+  const bytes = Buffer.from(prefix, 'utf8');
+  for (let i = bytes.length - 1; i >= 0; i--) {
+    if (bytes[i]! < 0xff) {
+      const end = Buffer.from(bytes.subarray(0, i + 1));
+      end[i] = end[i]! + 1;
+      return end;
+    }
+  }
+  return Buffer.from([0]);
+}
+
+export class EtcdError extends Error {
+  constructor(
+    message: string,
+    readonly endpoint: string,
+    readonly latencyMs: number,
+  ) {
+    super(message);
+    this.name = 'EtcdError';
+  }
+}
+
+/** Talks to one etcd member only. */
+export class EtcdMemberClient {
+  readonly endpoint: string;
+  private readonly tls: TlsMaterial | undefined;
+  private agent: http.Agent;
+
+  constructor(endpoint: string, tls?: TlsMaterial) {
+    this.endpoint = endpoint.replace(/\/+$/, '');
+    this.tls = tls;
+    this.agent = keepAliveAgent(this.endpoint, tls);
+  }
+
+  /** `etcdctl endpoint status` for this member. Never throws: failures are in `errors`. */
+  async status(options: EtcdCallOptions = {}): Promise<MemberStatus> {
+    try {
+      const { body, latencyMs } = await this.call('/v3/maintenance/status', {}, options);
+      const s = body as GatewayStatus;
+      const errors = s.errors ?? [];
+      const out: MemberStatus = { ok: true, endpoint: this.endpoint, errors, latencyMs };
+      if (s.header?.member_id) out.id = memberIdHex(s.header.member_id);
+      if (s.leader && s.leader !== '0') out.leader = memberIdHex(s.leader);
+      if (s.raftTerm) out.term = s.raftTerm;
+      out.raftIndex = s.raftIndex ?? '0';
+      out.raftAppliedIndex = s.raftAppliedIndex ?? '0';
+      if (s.version) out.version = s.version;
+      out.dbSize = Number(s.dbSize ?? 0);
+      out.isLearner = s.isLearner === true;
+      return out;
+    } catch (err) {
+      const latencyMs = err instanceof EtcdError ? err.latencyMs : 0;
+      return { ok: false, endpoint: this.endpoint, errors: [errorMessage(err)], latencyMs };
+    }
+  }
+
+  /** Puts one key; resolves with the revision, throws EtcdError. */
+  async put(
+    key: string,
+    value: string,
+    options: EtcdCallOptions = {},
+  ): Promise<{ revision: string; latencyMs: number }> {
+    const { body, latencyMs } = await this.call('/v3/kv/put', { key: b64(key), value: b64(value) }, options);
+    const header = (body as { header?: { revision?: string } }).header;
+    return { revision: header?.revision ?? '0', latencyMs };
+  }
+
+  /** Deletes every key under `prefix`; resolves with how many were deleted. */
+  async deletePrefix(prefix: string, options: EtcdCallOptions = {}): Promise<number> {
+    const { body } = await this.call(
+      '/v3/kv/deleterange',
+      { key: b64(prefix), range_end: prefixRangeEnd(prefix).toString('base64') },
+      options,
+    );
+    return Number((body as { deleted?: string }).deleted ?? 0);
+  }
+
+  /** Counts the keys under `prefix` (a serializable read of this member). */
+  async countPrefix(prefix: string, options: EtcdCallOptions = {}): Promise<number> {
+    const { body } = await this.call(
+      '/v3/kv/range',
+      { key: b64(prefix), range_end: prefixRangeEnd(prefix).toString('base64'), count_only: true },
+      options,
+    );
+    return Number((body as { count?: string }).count ?? 0);
+  }
+
+  /** Frees the keep-alive connections. */
+  close(): void {
+    this.agent.destroy();
+    this.agent = keepAliveAgent(this.endpoint, this.tls);
+  }
+
+  private async call(
+    path: string,
+    payload: object,
+    options: EtcdCallOptions,
+  ): Promise<{ body: unknown; latencyMs: number }> {
+    let res;
+    try {
+      res = await httpRequest({
+        url: this.endpoint + path,
+        method: 'POST',
+        body: JSON.stringify(payload),
+        timeoutMs: options.timeoutMs ?? 1000,
+        tls: this.tls,
+        agent: this.agent,
+        signal: options.signal,
+      });
+    } catch (err) {
+      throw new EtcdError(errorMessage(err), this.endpoint, (err as { latencyMs?: number }).latencyMs ?? 0);
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(res.body);
+    } catch {
+      throw new EtcdError(`HTTP ${res.status}: ${res.body.slice(0, 200)}`, this.endpoint, res.latencyMs);
+    }
+    if (res.status !== 200) {
+      const b = body as { error?: string; message?: string };
+      throw new EtcdError(b.message ?? b.error ?? `HTTP ${res.status}`, this.endpoint, res.latencyMs);
+    }
+    return { body, latencyMs: res.latencyMs };
+  }
+}
+
+/** The members of one cluster, each with its own client, plus failover for writes. */
+export class EtcdCluster {
+  readonly members: { name: string; client: EtcdMemberClient }[];
+  private preferred = 0;
+
+  constructor(members: { name: string; endpoint: string }[], tls?: TlsMaterial) {
+    this.members = members.map((m) => ({ name: m.name, client: new EtcdMemberClient(m.endpoint, tls) }));
+  }
+
+  /** Status of every member in parallel; a member that fails is a row with its error. */
+  statusAll(options: EtcdCallOptions = {}): Promise<(MemberStatus & { name: string })[]> {
+    return Promise.all(
+      this.members.map(async (m) => ({ name: m.name, ...(await m.client.status(options)) })),
+    );
+  }
+
+  /**
+   * Runs `op` against members in order, starting from the last one that worked, until one
+   * succeeds or the overall deadline passes. Throws the last error.
+   */
+  async withAnyMember<T>(
+    op: (client: EtcdMemberClient, name: string) => Promise<T>,
+    deadlineMs: number,
+  ): Promise<T> {
+    const until = performance.now() + deadlineMs;
+    let lastError: unknown = new Error('no etcd members');
+    for (let i = 0; i < this.members.length; i++) {
+      const index = (this.preferred + i) % this.members.length;
+      const m = this.members[index]!;
+      try {
+        const result = await op(m.client, m.name);
+        this.preferred = index;
+        return result;
+      } catch (err) {
+        lastError = err;
+      }
+      if (performance.now() >= until) break;
+    }
+    throw lastError;
+  }
+
+  close(): void {
+    for (const m of this.members) m.client.close();
+  }
+}
+
+/** One status call to one member endpoint. */
+export async function memberStatus(
+  endpoint: string,
+  options: EtcdCallOptions & { tls?: TlsMaterial } = {},
+): Promise<MemberStatus> {
+  const client = new EtcdMemberClient(endpoint, options.tls);
+  try {
+    return await client.status(options);
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * A small Kubernetes client for Leases: get, list and watch, aimed at one server URL (a
+ * master's API server or the load balancer) with the kubeconfig's credentials. Every call has a
+ * deadline; a watch reports when it is open, each event, and how it ended.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { errorMessage, httpRequest, keepAliveAgent, tlsRequestOptions } from './http.js';
+import type { KubeConnection } from './kubeconfig.js';
+
+export interface LeaseSpec {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  /** MicroTime strings, exactly as the API returned them */
+  acquireTime?: string;
+  renewTime?: string;
+  leaseTransitions?: number;
+}
+
+export interface Lease {
+  metadata: { name: string; namespace?: string; resourceVersion: string; uid?: string };
+  spec?: LeaseSpec;
+}
+
+export interface LeaseList {
+  metadata: { resourceVersion: string };
+  items: Lease[];
+}
+
+export type WatchEvent =
+  | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: Lease }
+  | { type: 'BOOKMARK'; object: { metadata: { resourceVersion: string } } }
+  | { type: 'ERROR'; object: { code?: number; reason?: string; message?: string } };
+
+export interface WatchOptions {
+  resourceVersion?: string;
+  fieldSelector?: string;
+  allowWatchBookmarks?: boolean;
+  /** asks the server to end the watch after this long */
+  timeoutSeconds?: number;
+  /** deadline for the response headers, ms */
+  connectTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface WatchEnd {
+  /** closed: the server ended the stream; aborted: our signal; error: the connection broke */
+  reason: 'closed' | 'aborted' | 'error';
+  error?: string;
+}
+
+export class KubeApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly reason?: string,
+  ) {
+    super(message);
+    this.name = 'KubeApiError';
+  }
+}
+
+const LEASES = '/apis/coordination.k8s.io/v1';
+
+function leasesPath(namespace?: string, name?: string): string {
+  const ns = namespace === undefined ? '' : `/namespaces/${encodeURIComponent(namespace)}`;
+  return `${LEASES}${ns}/leases${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;
+}
+
+function query(params: Record<string, string | number | boolean | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+function apiError(status: number, body: string): KubeApiError {
+  try {
+    const s = JSON.parse(body) as { message?: string; reason?: string };
+    return new KubeApiError(s.message ?? `HTTP ${status}`, status, s.reason);
+  } catch {
+    return new KubeApiError(`HTTP ${status}: ${body.slice(0, 200)}`, status);
+  }
+}
+
+export class KubeClient {
+  readonly conn: KubeConnection;
+  private readonly agent: http.Agent;
+
+  constructor(conn: KubeConnection) {
+    this.conn = conn;
+    this.agent = keepAliveAgent(conn.server, conn.tls);
+  }
+
+  get server(): string {
+    return this.conn.server;
+  }
+
+  /** The same credentials aimed at another server (a master's API server, the load balancer). */
+  forServer(url: string): KubeClient {
+    return new KubeClient({ ...this.conn, server: url.replace(/\/+$/, '') });
+  }
+
+  async getJson(path: string, timeoutMs = 5000): Promise<unknown> {
+    const res = await httpRequest({
+      url: this.conn.server + path,
+      headers: { accept: 'application/json', ...this.conn.headers },
+      timeoutMs,
+      tls: this.conn.tls,
+      agent: this.agent,
+    });
+    if (res.status !== 200) throw apiError(res.status, res.body);
+    return JSON.parse(res.body);
+  }
+
+  /** The Lease, or null when it does not exist. */
+  async getLease(namespace: string, name: string, timeoutMs = 5000): Promise<Lease | null> {
+    try {
+      return (await this.getJson(leasesPath(namespace, name), timeoutMs)) as Lease;
+    } catch (err) {
+      if (err instanceof KubeApiError && err.status === 404) return null;
+      throw err;
+    }
+  }
+
+  /** Leases of a namespace (all namespaces when omitted). */
+  async listLeases(
+    namespace?: string,
+    options: { fieldSelector?: string; timeoutMs?: number } = {},
+  ): Promise<LeaseList> {
+    const path = leasesPath(namespace) + query({ fieldSelector: options.fieldSelector });
+    const list = (await this.getJson(path, options.timeoutMs)) as LeaseList;
+    return { metadata: { resourceVersion: list.metadata?.resourceVersion ?? '' }, items: list.items ?? [] };
+  }
+
+  /**
+   * Watches Leases. Resolves when the stream ends (never rejects after it opened); rejects
+   * with KubeApiError on a non-200 answer (410 Gone included) and with Error on no answer.
+   * `onOpen` runs when the server accepted the watch.
+   */
+  watchLeases(
+    namespace: string,
+    options: WatchOptions,
+    onEvent: (event: WatchEvent) => void,
+    onOpen?: () => void,
+  ): Promise<WatchEnd> {
+    const path =
+      leasesPath(namespace) +
+      query({
+        watch: 1,
+        resourceVersion: options.resourceVersion,
+        fieldSelector: options.fieldSelector,
+        allowWatchBookmarks: options.allowWatchBookmarks,
+        timeoutSeconds: options.timeoutSeconds,
+      });
+    const url = new URL(this.conn.server + path);
+    const mod = url.protocol === 'https:' ? https : http;
+    return new Promise<WatchEnd>((resolve, reject) => {
+      let opened = false;
+      let settled = false;
+      const finish = (end: WatchEnd | Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(connectTimer);
+        options.signal?.removeEventListener('abort', onAbort);
+        req.destroy();
+        if (end instanceof Error) reject(end);
+        else resolve(end);
+      };
+      const onAbort = () => finish(opened ? { reason: 'aborted' } : new Error('aborted'));
+      const req = mod.request(
+        url,
+        {
+          headers: { accept: 'application/json', ...this.conn.headers },
+          ...(url.protocol === 'https:' ? tlsRequestOptions(this.conn.tls) : {}),
+        },
+        (res) => {
+          if (res.statusCode !== 200) {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () =>
+              finish(apiError(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))),
+            );
+            res.on('error', (err) => finish(err));
+            return;
+          }
+          opened = true;
+          clearTimeout(connectTimer);
+          onOpen?.();
+          let buffer = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            buffer += chunk;
+            let nl: number;
+            while ((nl = buffer.indexOf('\n')) >= 0) {
+              const line = buffer.slice(0, nl).trim();
+              buffer = buffer.slice(nl + 1);
+              if (!line) continue;
+              try {
+                onEvent(JSON.parse(line) as WatchEvent);
+              } catch (err) {
+                finish({ reason: 'error', error: `bad watch line: ${errorMessage(err)}` });
+                return;
+              }
+            }
+          });
+          res.on('end', () => finish({ reason: 'closed' }));
+          res.on('error', (err) => finish({ reason: 'error', error: err.message }));
+          res.on('close', () => finish({ reason: 'error', error: 'connection closed' }));
+        },
+      );
+      const connectTimer = setTimeout(
+        () => finish(new Error(`no answer within ${options.connectTimeoutMs ?? 5000} ms`)),
+        options.connectTimeoutMs ?? 5000,
+      );
+      req.on('error', (err) => finish(opened ? { reason: 'error', error: err.message } : err));
+      if (options.signal) {
+        if (options.signal.aborted) return onAbort();
+        options.signal.addEventListener('abort', onAbort, { once: true });
+      }
+      req.end();
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}

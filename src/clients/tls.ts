@@ -1,0 +1,33 @@
+/** TLS material for clients: read once from files, or given inline (kubeconfig *-data). */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+
+export interface TlsMaterial {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  /** skip server certificate verification (kubeconfig insecure-skip-tls-verify) */
+  insecure?: boolean;
+  /** name to verify the server certificate against (kubeconfig tls-server-name) */
+  serverName?: string;
+}
+
+export interface TlsFilePaths {
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
+export function expandHome(path: string): string {
+  return path === '~' || path.startsWith('~/') ? homedir() + path.slice(1) : path;
+}
+
+/** Reads the files an inventory names (etcd.tls). Missing fields stay unset. */
+export function loadTlsFiles(paths: TlsFilePaths | undefined): TlsMaterial {
+  const out: TlsMaterial = {};
+  if (!paths) return out;
+  if (paths.ca) out.ca = readFileSync(expandHome(paths.ca));
+  if (paths.cert) out.cert = readFileSync(expandHome(paths.cert));
+  if (paths.key) out.key = readFileSync(expandHome(paths.key));
+  return out;
+}

@@ -1,0 +1,204 @@
+/**
+ * `kha-drill status [-i inventory] [--json] [--watch [interval]] [--lease ns/name ...] [--timeout 2s]`:
+ * the runbook's checks in one command: etcd members, Lease holders, API server and load balancer
+ * health, then a verdict. Exit 0 healthy, 3 not in steady state, 2 bad input. Read-only.
+ */
+import path from 'node:path';
+import type { Context } from '../../context.js';
+import { ExitCode, UsageError } from '../../errors.js';
+import { KubeconfigError, loadKubeconfig, type KubeConnection } from '../../clients/kubeconfig.js';
+import { loadTlsFiles, type TlsMaterial } from '../../clients/tls.js';
+import { parseDurationMs } from '../../config/duration.js';
+import { requireInventoryPath, resolveInventory } from '../../config/inventory.js';
+import { loadInventoryFile } from '../../config/load.js';
+import { LeaseRef } from '../../config/schema.js';
+import {
+  gatherStatus,
+  StatusClients,
+  renderJson,
+  renderText,
+  type StatusReport,
+  type StatusTarget,
+} from '../../status/index.js';
+import type { RegisterCommand } from '../index.js';
+
+export const DEFAULT_LEASES = ['kube-system/kube-scheduler', 'kube-system/kube-controller-manager'];
+const DEFAULT_INTERVAL = '2s';
+const MIN_INTERVAL_MS = 200;
+
+export interface StatusOptions {
+  inventory?: string;
+  json?: boolean;
+  /** true: default interval; string: a duration */
+  watch?: boolean | string;
+  lease?: string[];
+  timeout?: string;
+}
+
+export const registerStatus: RegisterCommand = (program, ctx, setExit) => {
+  program
+    .command('status')
+    .description(
+      'etcd members, Lease holders and API health in one look, then a verdict (exit 0 healthy, 3 not in steady state)',
+    )
+    .option('-i, --inventory <file>', 'inventory (default: KHA_INVENTORY, then ./inventory.yaml)')
+    .option('--json', 'print the report as JSON (schemaVersion 1); with --watch, one line per refresh')
+    .option('-w, --watch [interval]', `refresh every interval (default ${DEFAULT_INTERVAL}) until Ctrl-C`)
+    .option(
+      '--lease <ns/name...>',
+      'also show these Leases (besides kube-scheduler and kube-controller-manager)',
+    )
+    .option('--timeout <duration>', 'deadline of every single check', '2s')
+    .action(async (opts: StatusOptions) => {
+      setExit(await runStatus(ctx, opts));
+    });
+};
+
+export const exitCodeOf = (r: Pick<StatusReport, 'healthy'>): number =>
+  r.healthy ? ExitCode.Ok : ExitCode.NotSteady;
+
+interface Setup {
+  target: StatusTarget;
+  etcdTls: TlsMaterial;
+  conn: KubeConnection;
+}
+
+function leaseRefs(extra: readonly string[] = []): string[] {
+  for (const ref of extra) {
+    if (!LeaseRef.safeParse(ref).success)
+      throw new UsageError(`--lease ${ref}: expected a Lease as <namespace>/<name>`, {
+        hint: 'e.g. --lease kube-system/my-operator',
+      });
+  }
+  return [...new Set([...DEFAULT_LEASES, ...extra])];
+}
+
+function positiveMs(text: string, what: string): number {
+  const v = parseDurationMs(text);
+  if (v <= 0) throw new UsageError(`${what} must be more than 0 (got ${text})`);
+  return v;
+}
+
+/** Inventory, TLS files and kubeconfig: every failure here is bad input (exit 2). */
+export function setupStatus(ctx: Context, opts: StatusOptions): Setup {
+  const timeoutMs = positiveMs(opts.timeout ?? '2s', '--timeout');
+  const leases = leaseRefs(opts.lease);
+  const found = requireInventoryPath(ctx, opts.inventory);
+  // problems name the file as the user wrote it, unless that needs ~ expanded
+  const shown = found.display.startsWith('~') ? found.path : found.display;
+  const inventory = resolveInventory(
+    loadInventoryFile(shown, { cwd: ctx.cwd }),
+    ctx.env,
+    path.dirname(found.path),
+  );
+  let etcdTls: TlsMaterial;
+  try {
+    etcdTls = loadTlsFiles(inventory.etcd.tls);
+  } catch (err) {
+    throw new UsageError(`cannot read etcd TLS file: ${(err as Error).message}`, {
+      hint: `check etcd.tls in ${found.display} (or ETCDCTL_CACERT/ETCDCTL_CERT/ETCDCTL_KEY)`,
+    });
+  }
+  let conn: KubeConnection;
+  try {
+    conn = loadKubeconfig({
+      file: inventory.kubernetes.kubeconfig,
+      context: inventory.kubernetes.context,
+      env: ctx.env,
+    });
+  } catch (err) {
+    // KubeconfigError, YAML errors and unreadable certificate files alike: bad input
+    const message = err instanceof KubeconfigError || err instanceof Error ? err.message : String(err);
+    throw new UsageError(message, { hint: `set kubernetes.kubeconfig in ${found.display} or KUBECONFIG` });
+  }
+  return {
+    target: {
+      cluster: inventory.metadata.name,
+      masters: inventory.masters.map((m) => ({
+        name: m.name,
+        nodeName: m.nodeName,
+        etcd: m.etcd,
+        apiserver: m.apiserver,
+      })),
+      loadBalancer: inventory.kubernetes.loadBalancer,
+      leases,
+      timeoutMs,
+    },
+    etcdTls,
+    conn,
+  };
+}
+
+export async function runStatus(ctx: Context, opts: StatusOptions): Promise<number> {
+  const intervalMs =
+    opts.watch === undefined || opts.watch === false
+      ? undefined
+      : positiveMs(opts.watch === true ? DEFAULT_INTERVAL : opts.watch, '--watch interval');
+  if (intervalMs !== undefined && intervalMs < MIN_INTERVAL_MS)
+    throw new UsageError(`--watch interval must be at least ${MIN_INTERVAL_MS}ms`);
+  const setup = setupStatus(ctx, opts);
+  const clients = new StatusClients(setup.etcdTls, setup.conn);
+  try {
+    if (intervalMs === undefined) {
+      const report = await gatherStatus(setup.target, clients);
+      ctx.stdout.write(opts.json ? renderJson(report) : renderText(report));
+      return exitCodeOf(report);
+    }
+    return await watch(ctx, opts, setup.target, clients, intervalMs);
+  } finally {
+    clients.close();
+  }
+}
+
+const CLEAR = '\x1b[H\x1b[2J';
+
+/** Refreshes until SIGINT/SIGTERM; the exit code is the last completed refresh's. */
+async function watch(
+  ctx: Context,
+  opts: StatusOptions,
+  target: StatusTarget,
+  clients: StatusClients,
+  intervalMs: number,
+): Promise<number> {
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const stop = () => {
+    stopped = true;
+    wake?.();
+  };
+  const off = [ctx.onSignal('SIGINT', stop), ctx.onSignal('SIGTERM', stop)];
+  const inPlace = ctx.stdout.isTTY && !opts.json;
+  const every = `${intervalMs / 1000}s`;
+  let code: number | undefined;
+  try {
+    while (!stopped) {
+      const started = Date.now();
+      const report = await gatherStatus(target, clients);
+      // a refresh cut short by Ctrl-C is dropped, unless it is the only one
+      if (stopped && code !== undefined) break;
+      code = exitCodeOf(report);
+      if (opts.json) ctx.stdout.write(renderJson(report, true));
+      else {
+        const header = `kha-drill status ${target.cluster} every ${every} at ${report.checkedAt}`;
+        ctx.stdout.write(
+          inPlace
+            ? `${CLEAR}${header} (Ctrl-C to stop)\n\n${renderText(report)}`
+            : `--- ${header}\n${renderText(report)}\n`,
+        );
+      }
+      if (stopped) break;
+      const wait = Math.max(0, intervalMs - (Date.now() - started));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = undefined;
+    }
+  } finally {
+    for (const f of off) f();
+  }
+  return code ?? ExitCode.NotSteady;
+}

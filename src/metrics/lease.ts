@@ -1,0 +1,214 @@
+/**
+ * Lease metrics (DESIGN §4), one result per watched Lease (`{lease=<ns>/<name>}`), plus an
+ * unlabelled copy for the Lease the drill acts on.
+ */
+import { isSilentWatch } from '../timeline/blind-reasons.js';
+import type { LeaseEvent } from '../timeline/events.js';
+import { microDiff, parseMicroTime } from './microtime.js';
+import type { MetricOptions } from './options.js';
+import type { MetricResult } from './types.js';
+import { blindDuring, describeBlind, fmt, labelled, measured, unknown, type RunView } from './view.js';
+
+/** How late a watch event can arrive after the write it reports, on a working watch. */
+export const WATCH_GRANULARITY_S = 0.01;
+/** Events missed while blind arrive within this long of the watch reopening (the replay). */
+export const REPLAY_SLACK_S = 0.1;
+
+const leaseEventsOf = (view: RunView, lease: string): LeaseEvent[] =>
+  view.events.filter((e): e is LeaseEvent => e.kind === 'lease' && e.lease === lease);
+
+/** Every Lease that appears in lease events or lease blind windows, in order of appearance. */
+export function watchedLeases(view: RunView): string[] {
+  const out = new Set<string>();
+  for (const e of view.events) {
+    if (e.kind === 'lease') out.add(e.lease);
+    if (e.kind === 'blind' && e.watcher === 'lease') out.add(e.subject);
+  }
+  return [...out];
+}
+
+interface Takeover {
+  pre: LeaseEvent;
+  next: LeaseEvent;
+}
+
+type Found<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/** The last record before the inject step started: the pre-drill holder. */
+function holderBefore(view: RunView, events: LeaseEvent[]): Found<LeaseEvent> {
+  if (view.tInject === null || view.tFault === null)
+    return { ok: false, reason: 'no inject step succeeded (no t_inject)' };
+  const tFault = view.tFault;
+  const pre = events.filter((e) => e.t <= tFault).pop();
+  if (!pre) return { ok: false, reason: `no Lease record seen before the inject step (${fmt(tFault)} s)` };
+  if (!pre.holder) return { ok: false, reason: 'the Lease had no holder before the inject step' };
+  return { ok: true, value: pre };
+}
+
+function findTakeover(view: RunView, events: LeaseEvent[]): Found<Takeover> {
+  const pre = holderBefore(view, events);
+  if (!pre.ok) return pre;
+  const next = events.find((e) => e.seq > pre.value.seq && !!e.holder && e.holder !== pre.value.holder);
+  if (!next) {
+    return {
+      ok: false,
+      reason: `no new holder seen after the inject step (held by ${pre.value.holder} until the end, ${fmt(view.drill.end)} s)`,
+    };
+  }
+  return { ok: true, value: { pre: pre.value, next } };
+}
+
+/** The Lease the drill acts on: given, the only one, or the one whose holder the inject hit and that moved. */
+export function primaryLease(view: RunView, options: MetricOptions): string | null {
+  if (options.primaryLease) return options.primaryLease;
+  const leases = watchedLeases(view);
+  if (leases.length === 1) return leases[0]!;
+  const hit = leases.filter((l) => {
+    const pre = holderBefore(view, leaseEventsOf(view, l));
+    return pre.ok && pre.value.master !== null && view.injectTargets.includes(pre.value.master);
+  });
+  if (hit.length === 1) return hit[0]!;
+  return hit.find((l) => findTakeover(view, leaseEventsOf(view, l)).ok) ?? null;
+}
+
+type PerLease = (view: RunView, lease: string, events: LeaseEvent[], name: string) => MetricResult;
+
+/** Runs a per-Lease metric for every Lease, labelled, plus the unlabelled primary. */
+function perLease(metric: string, fn: PerLease) {
+  return (view: RunView, options: MetricOptions): MetricResult[] => {
+    const leases = watchedLeases(view);
+    if (leases.length === 0) return [unknown(metric, unitOf(metric), 'no Lease was watched')];
+    const out: MetricResult[] = [];
+    const primary = primaryLease(view, options);
+    if (primary !== null) out.push(fn(view, primary, leaseEventsOf(view, primary), metric));
+    for (const lease of leases)
+      out.push(fn(view, lease, leaseEventsOf(view, lease), labelled(metric, { lease })));
+    return out;
+  };
+}
+
+function unitOf(metric: string): MetricResult['unit'] {
+  return metric.endsWith('_s') ? 's' : 'count';
+}
+
+export const takeover: PerLease = (view, lease, events, name) => {
+  const found = findTakeover(view, events);
+  if (!found.ok) return unknown(name, 's', found.reason);
+  const { pre, next } = found.value;
+  const tInject = view.tInject!;
+  const previous = events.filter((e) => e.seq < next.seq).pop()!;
+  // A blind window matters when the change may have happened in it: the event came with the
+  // replay that follows a reopened watch (or the re-list), not live later on.
+  const blind = blindDuring(view, 'lease', [lease], previous.t, next.t).filter(
+    (b) => next.t - b.end <= REPLAY_SLACK_S,
+  );
+  const newHolder = `${next.holder}${next.master ? ` (${next.master})` : ''}`;
+  const early = next.t < tInject ? '; it appeared before the inject command returned' : '';
+  if (blind.length === 0) {
+    return measured(name, 's', next.t - tInject, WATCH_GRANULARITY_S, {
+      at: next.t,
+      note: `${pre.holder} → ${newHolder}${early}`,
+    });
+  }
+  // Somewhere in the blind window; a silent watch may have been dead since its last event.
+  const starts = blind.map((b) => (isSilentWatch(b.reason) ? previous.t : b.start));
+  const earliest = Math.min(next.t, Math.max(tInject, Math.min(...starts)));
+  let note = `${pre.holder} → ${newHolder}; watch was blind ${describeBlind(blind)}, so the new holder appeared between ${fmt(earliest - tInject)} and ${fmt(next.t - tInject)} s after t_inject`;
+  const acquired = acquiredAfterInject(view, next);
+  if (acquired !== null) note += `; its acquireTime says ${fmt(acquired)} s (holder's clock)`;
+  return measured(name, 's', next.t - tInject, next.t - earliest + WATCH_GRANULARITY_S, { at: next.t, note });
+};
+
+/** acquireTime of `e` minus the wall time of t_inject, when the header gives the wall time. */
+function acquiredAfterInject(view: RunView, e: LeaseEvent): number | null {
+  const acq = parseMicroTime(e.acquireTime);
+  if (!acq || view.wallTime === null || view.tInject === null) return null;
+  const injectWallS = Date.parse(view.wallTime) / 1000 + view.tInject;
+  return acq.seconds + acq.micros / 1e6 - injectWallS;
+}
+
+export const leaderless: PerLease = (view, _lease, events, name) => {
+  const found = findTakeover(view, events);
+  if (!found.ok) return unknown(name, 's', found.reason);
+  const { pre, next } = found.value;
+  const acquired = parseMicroTime(next.acquireTime);
+  if (!acquired) return unknown(name, 's', `the new holder's record has no acquireTime`);
+  // The old holder's tenure ends at its last renewal, or at its release (holder "") if it released.
+  const before = events.filter((e) => e.seq < next.seq);
+  let lastOld: LeaseEvent | undefined;
+  let released = false;
+  for (const e of before) {
+    if (e.holder === pre.holder) {
+      lastOld = e;
+      released = false;
+    } else if (!e.holder && lastOld) {
+      lastOld = e;
+      released = true;
+    }
+  }
+  const end = parseMicroTime(lastOld?.renewTime);
+  if (!lastOld || !end) return unknown(name, 's', `no renewTime of the old holder ${pre.holder} was seen`);
+  const relisted = before.some((e) => e.type === 'LIST' && e.t > pre.t);
+  const notes = [
+    `record: ${released ? `release by ${pre.holder}` : `last renew of ${pre.holder}`} at ${lastOld.renewTime} → acquire by ${next.holder} at ${next.acquireTime} (holders' clocks)`,
+  ];
+  if (relisted) notes.push('the watch re-listed in between, so a later renewal may be missing');
+  return measured(name, 's', microDiff(acquired, end), 1e-6, { at: next.t, note: notes.join('; ') });
+};
+
+export const transitions: PerLease = (view, lease, events, name) => {
+  if (view.tFault === null) return unknown(name, 'count', 'no inject step succeeded (no t_inject)');
+  const tFault = view.tFault;
+  const before = events.filter((e) => e.t <= tFault && e.transitions !== null).pop();
+  if (!before) return unknown(name, 'count', 'no leaseTransitions seen before t_inject');
+  const after = events.filter((e) => e.transitions !== null).pop()!;
+  const blindAtEnd = view.blind.some((b) => b.watcher === 'lease' && b.subject === lease && b.open);
+  const note = `leaseTransitions ${before.transitions} → ${after.transitions}${blindAtEnd ? ' (the watch was blind at the end: later changes unseen)' : ''}`;
+  return measured(name, 'count', after.transitions! - before.transitions!, 0, { note });
+};
+
+export const splitBrain: PerLease = (view, _lease, events, name) => {
+  if (events.length === 0) return unknown(name, 'count', 'no Lease record was seen');
+  const from = view.tFault ?? view.drill.start;
+  let current: { holder: string; lastRenew: string | null; duration: number | null } | null = null;
+  let count = 0;
+  const moments: string[] = [];
+  for (const e of events) {
+    if (!e.holder) {
+      current = null; // released: nobody holds it
+      continue;
+    }
+    if (current && e.holder !== current.holder && e.t >= from) {
+      const renewed = parseMicroTime(current.lastRenew);
+      const acquired = parseMicroTime(e.acquireTime ?? e.renewTime);
+      if (
+        renewed &&
+        acquired &&
+        current.duration !== null &&
+        microDiff(acquired, renewed) < current.duration
+      ) {
+        count++;
+        moments.push(
+          `${fmt(e.t)} s: ${e.holder} acquired ${fmt(microDiff(acquired, renewed))} s after ${current.holder} renewed`,
+        );
+      }
+    }
+    if (!current || current.holder !== e.holder)
+      current = { holder: e.holder, lastRenew: null, duration: null };
+    current.lastRenew = e.renewTime ?? current.lastRenew;
+    current.duration = e.leaseDurationSeconds ?? current.duration;
+  }
+  return measured(name, 'count', count, 0, {
+    note:
+      count > 0
+        ? moments.join('; ')
+        : "no holder took over within the previous holder's lease duration (holders' clocks)",
+  });
+};
+
+export const leaseMetrics = {
+  'lease.takeover_s': perLease('lease.takeover_s', takeover),
+  'lease.leaderless_s': perLease('lease.leaderless_s', leaderless),
+  'lease.transitions': perLease('lease.transitions', transitions),
+  'lease.split_brain': perLease('lease.split_brain', splitBrain),
+};

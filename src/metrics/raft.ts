@@ -1,0 +1,159 @@
+/** Raft metrics (DESIGN §4) from the raft watcher's per-member status events. */
+import type { RaftEvent } from '../timeline/events.js';
+import type { MetricOptions } from './options.js';
+import type { MetricResult } from './types.js';
+import { blindDuring, describeBlind, fmt, labelled, measured, unknown, type RunView } from './view.js';
+
+const raftEvents = (view: RunView): RaftEvent[] =>
+  view.events.filter((e): e is RaftEvent => e.kind === 'raft');
+
+const hasLeader = (e: RaftEvent | undefined): e is RaftEvent & { leader: string; term: string } =>
+  !!e && e.ok && e.leader !== undefined && e.term !== undefined;
+
+interface Before {
+  term: bigint;
+  leader: string;
+}
+
+/** The highest term with a leader that members reported before t_inject, and that leader. */
+function stateBefore(view: RunView, events: RaftEvent[]): Before | string {
+  if (view.tFault === null) return 'no inject step succeeded (no t_inject)';
+  const latest = new Map<string, RaftEvent>();
+  for (const e of events) if (e.t <= view.tFault && hasLeader(e)) latest.set(e.master, e);
+  let best: Before | null = null;
+  for (const e of latest.values()) {
+    const term = BigInt(e.term!);
+    if (best === null || term > best.term) best = { term, leader: e.leader! };
+  }
+  return best ?? 'no member reported a leader before t_inject';
+}
+
+function quorumOf(view: RunView, events: RaftEvent[]): number {
+  const n = view.masters.length > 0 ? view.masters.length : new Set(events.map((e) => e.master)).size;
+  return Math.floor(n / 2) + 1;
+}
+
+/** The sample time of the last answer of `master` before `seq`: when it was last seen. */
+function lastSeenBefore(events: RaftEvent[], master: string, seq: number): RaftEvent | undefined {
+  return events.filter((e) => e.master === master && e.seq < seq && e.ok).pop();
+}
+
+export function reelection(view: RunView): MetricResult[] {
+  const name = 'raft.reelection_s';
+  const events = raftEvents(view);
+  if (events.length === 0) return [unknown(name, 's', 'the raft watcher recorded nothing')];
+  const before = stateBefore(view, events);
+  if (typeof before === 'string') return [unknown(name, 's', before)];
+  const tInject = view.tInject!;
+  const quorum = quorumOf(view, events);
+  const latest = new Map<string, RaftEvent>();
+  for (const e of events) {
+    if (e.t <= tInject) continue;
+    latest.set(e.master, e);
+    if (!hasLeader(e) || BigInt(e.term) <= before.term) continue;
+    const agreeing = [...latest.values()].filter(
+      (x) => hasLeader(x) && x.leader === e.leader && x.term === e.term,
+    );
+    // A member reporting itself leader at a higher term was elected by a majority's votes: the
+    // cluster has its leader even before the followers' next polls show it.
+    const selfElected = e.memberId !== undefined && e.memberId === e.leader;
+    if (agreeing.length < quorum && !selfElected) continue;
+    // e completed the evidence: the moment lies after e.master's previous answer was sampled.
+    const prev = lastSeenBefore(events, e.master, e.seq);
+    const lower = Math.max(tInject, prev ? prev.t - prev.latencyMs / 1000 : tInject);
+    const blind = blindDuring(view, 'raft', [e.master], lower, e.t);
+    const evidence =
+      agreeing.length >= quorum
+        ? `seen by ${agreeing.map((x) => x.master).join(', ')}`
+        : `reported by the new leader ${e.master} itself (elected by a majority)`;
+    const notes = [
+      `leader ${before.leader} (term ${before.term}) → ${e.leader} (term ${e.term}), ${evidence}`,
+    ];
+    if (blind.length > 0) notes.push(`${e.master} did not answer ${describeBlind(blind)}`);
+    return [measured(name, 's', e.t - tInject, e.t - lower, { at: e.t, note: notes.join('; ') })];
+  }
+  return [
+    unknown(
+      name,
+      's',
+      `no quorum (${quorum}) of members reported one new leader at a term above ${before.term} by ${fmt(view.drill.end)} s`,
+    ),
+  ];
+}
+
+export function elections(view: RunView): MetricResult[] {
+  const name = 'raft.elections';
+  const events = raftEvents(view);
+  if (events.length === 0) return [unknown(name, 'count', 'the raft watcher recorded nothing')];
+  const before = stateBefore(view, events);
+  if (typeof before === 'string') return [unknown(name, 'count', before)];
+  // Terms reported together with a leader: an isolated member's own term inflation has no leader.
+  const terms = new Set<bigint>();
+  let max = before.term;
+  for (const e of events) {
+    if (e.t <= view.tInject! || !hasLeader(e)) continue;
+    const term = BigInt(e.term);
+    if (term > before.term) terms.add(term);
+    if (term > max) max = term;
+  }
+  const seen = [...terms].sort((a, b) => (a < b ? -1 : 1)).join(', ');
+  return [
+    measured(name, 'count', Number(max - before.term), 0, {
+      note: `term ${before.term} → ${max}${seen ? ` (terms with a leader seen: ${seen})` : ''}`,
+    }),
+  ];
+}
+
+export const DEFAULT_CATCHUP_MAX_LAG = 100;
+
+export function catchup(view: RunView, options: MetricOptions): MetricResult[] {
+  const base = 'raft.catchup_s';
+  const member = options.catchupMember ?? view.injectTargets[0];
+  if (member === undefined) return [unknown(base, 's', 'no restarted member: no inject step succeeded')];
+  const name = labelled(base, { member });
+  const both = (r: MetricResult) => [{ ...r, name: base }, r];
+  const events = raftEvents(view);
+  const mine = events.filter((e) => e.master === member);
+  if (mine.length === 0) return both(unknown(name, 's', `the raft watcher did not poll ${member}`));
+  const tInject = view.tInject ?? view.drill.start;
+  const interrupted = mine.some((e) => e.t > tInject && !hasLeader(e));
+  if (!interrupted)
+    return both(
+      unknown(name, 's', `${member}'s etcd was not interrupted (it answered with a leader throughout)`),
+    );
+  const restoreStep = view.restoreSteps.find((s) => s.ok && s.targets.includes(member));
+  const tRestore = restoreStep?.t ?? view.restoreStart;
+  if (tRestore === null) return both(unknown(name, 's', 'no restore step ran'));
+  const maxLag = BigInt(options.catchupMaxLag ?? DEFAULT_CATCHUP_MAX_LAG);
+  const latest = new Map<string, RaftEvent>();
+  for (const e of events) {
+    if (e.t < tRestore) continue;
+    latest.set(e.master, e);
+    const self = latest.get(member);
+    if (!hasLeader(self) || self.raftIndex === undefined) continue;
+    const leader = [...latest.values()].find((x) => x.ok && x.memberId === self.leader);
+    if (!leader || leader.raftIndex === undefined) continue;
+    if (BigInt(self.raftIndex) + maxLag < BigInt(leader.raftIndex)) continue;
+    const prev = lastSeenBefore(events, e.master, e.seq);
+    const lower = Math.max(tRestore, prev ? prev.t - prev.latencyMs / 1000 : tRestore);
+    return both(
+      measured(name, 's', e.t - tRestore, e.t - lower, {
+        at: e.t,
+        note: `${member} at raft index ${self.raftIndex}, leader ${leader.master} at ${leader.raftIndex} (max lag ${maxLag}), from restore at ${fmt(tRestore)} s`,
+      }),
+    );
+  }
+  return both(
+    unknown(
+      name,
+      's',
+      `${member} was not within ${maxLag} entries of the leader by ${fmt(view.drill.end)} s`,
+    ),
+  );
+}
+
+export const raftMetrics = {
+  'raft.reelection_s': reelection,
+  'raft.elections': elections,
+  'raft.catchup_s': catchup,
+};

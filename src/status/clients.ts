@@ -1,0 +1,54 @@
+/**
+ * The real StatusProbes: one etcd client per member (etcd TLS from the inventory), one Lease
+ * client per server (load balancer and each API server, kubeconfig credentials), health probes
+ * with the same credentials. Kept across --watch refreshes; close() frees the connections.
+ */
+import { EtcdMemberClient } from '../clients/etcd.js';
+import { KubeClient } from '../clients/kube.js';
+import type { KubeConnection } from '../clients/kubeconfig.js';
+import { probeHttp } from '../clients/probe.js';
+import type { TlsMaterial } from '../clients/tls.js';
+import type { StatusMaster, StatusProbes } from './gather.js';
+
+export class StatusClients implements StatusProbes {
+  private readonly etcd = new Map<string, EtcdMemberClient>();
+  private readonly kube = new Map<string, KubeClient>();
+
+  constructor(
+    private readonly etcdTls: TlsMaterial,
+    private readonly conn: KubeConnection,
+  ) {}
+
+  etcdStatus(master: StatusMaster, timeoutMs: number) {
+    let client = this.etcd.get(master.etcd);
+    if (!client) {
+      client = new EtcdMemberClient(master.etcd, this.etcdTls);
+      this.etcd.set(master.etcd, client);
+    }
+    return client.status({ timeoutMs });
+  }
+
+  probe(baseUrl: string, path: string, timeoutMs: number) {
+    return probeHttp(baseUrl, path, timeoutMs, this.conn.tls, this.conn.headers);
+  }
+
+  readLease(server: string, namespace: string, name: string, timeoutMs: number) {
+    let client = this.kube.get(server);
+    if (!client) {
+      client = new KubeClient({ ...this.conn, server: server.replace(/\/+$/, '') });
+      this.kube.set(server, client);
+    }
+    return client.getLease(namespace, name, timeoutMs);
+  }
+
+  now(): number {
+    return Date.now();
+  }
+
+  close(): void {
+    for (const c of this.etcd.values()) c.close();
+    for (const c of this.kube.values()) c.close();
+    this.etcd.clear();
+    this.kube.clear();
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * API server watcher: `/readyz` of each master's API server and of the load balancer
+ * (`master: 'lb'`), each on its own poll loop with a short timeout. A failed probe is a
+ * measurement (the server is down), not blindness.
+ */
+import { parseDurationMs } from '../config/duration.js';
+import { probeHttp, type ProbeResult } from '../clients/probe.js';
+import type { EventSink } from '../timeline/timeline.js';
+import { kubeConnectionOf } from './kube-context.js';
+import { startPolling } from './loop.js';
+import type { StopWatcher, WatcherContext } from './types.js';
+
+export type Probe = (timeoutMs: number) => Promise<ProbeResult>;
+
+export function watchApiservers(
+  timeline: EventSink,
+  targets: { master: string; probe: Probe }[],
+  options: { intervalMs: number; timeoutMs: number },
+): StopWatcher {
+  const stops = targets.map(({ master, probe }) =>
+    startPolling(options.intervalMs, async (signal) => {
+      const r = await probe(options.timeoutMs);
+      if (signal.aborted) return;
+      const e: {
+        kind: 'api';
+        master: string;
+        ok: boolean;
+        latencyMs: number;
+        status?: number;
+        error?: string;
+      } = {
+        kind: 'api',
+        master,
+        ok: r.ok,
+        latencyMs: r.latencyMs,
+      };
+      if (r.status !== undefined) e.status = r.status;
+      if (r.error !== undefined) e.error = r.error;
+      timeline.append(e);
+    }),
+  );
+  return async () => {
+    await Promise.all(stops.map((stop) => stop()));
+  };
+}
+
+export function startApiserverWatcher(
+  spec: { interval?: string; timeout?: string },
+  ctx: WatcherContext,
+): StopWatcher {
+  const conn = kubeConnectionOf(ctx);
+  const endpoints = [
+    ...ctx.inventory.masters.map((m) => ({ master: m.name, url: m.apiserver })),
+    { master: 'lb', url: ctx.inventory.kubernetes.loadBalancer },
+  ];
+  return watchApiservers(
+    ctx.timeline,
+    endpoints.map(({ master, url }) => ({
+      master,
+      probe: (timeoutMs: number) => probeHttp(url, '/readyz', timeoutMs, conn?.tls, conn?.headers),
+    })),
+    {
+      intervalMs: parseDurationMs(spec.interval ?? '100ms'),
+      timeoutMs: parseDurationMs(spec.timeout ?? '1s'),
+    },
+  );
+}
