@@ -134,4 +134,8 @@ export type TimelineEvent =
 export type EventKind = TimelineEvent['kind'];
 
 /** What an appender supplies: everything but `seq` and `t`, which the timeline stamps. */
-export type NewEvent = TimelineEvent extends infer E ? (E extends TimelineEvent ? Omit<E, 'seq' | 't'> : never) : never;
+export type NewEvent = TimelineEvent extends infer E
+  ? E extends TimelineEvent
+    ? Omit<E, 'seq' | 't'>
+    : never
+  : never;

@@ -165,7 +165,9 @@ describe('file-level refusals', () => {
     writeFileSync(f, 'kind: Drill\n');
     chmodSync(f, 0o000);
     if (process.getuid?.() !== 0) {
-      expect(checkConfigFile(f).problems.map((p) => p.message)).toEqual(['cannot be read: permission denied']);
+      expect(checkConfigFile(f).problems.map((p) => p.message)).toEqual([
+        'cannot be read: permission denied',
+      ]);
       return;
     }
     // root reads anything: run the built CLI as nobody instead
