@@ -9,6 +9,7 @@ import { registerList } from './list/index.js';
 import { registerSchema } from './schema/index.js';
 import { registerLab } from './lab/index.js';
 import { registerStatus } from './status/index.js';
+import { registerReport } from './report/index.js';
 
 export type RegisterCommand = (program: Command, ctx: Context, setExit: (code: number) => void) => void;
 
@@ -18,4 +19,5 @@ export const commands: RegisterCommand[] = [
   registerSchema,
   registerLab,
   registerStatus,
+  registerReport,
 ];

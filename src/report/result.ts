@@ -18,6 +18,15 @@ export interface Verdict {
   /** the bound after substituting the inventory's timings, e.g. `< 4.4` */
   bound: string;
   message: string;
+  /** unit of `value`, copied from the metric */
+  unit?: 's' | 'ratio' | 'count';
+  /** ± uncertainty of `value`, copied from the metric */
+  errorS?: number;
+  /**
+   * the measured value's error interval straddles the bound: the status follows the value
+   * itself, but the margin is smaller than the measurement's precision
+   */
+  marginal?: boolean;
 }
 
 export interface StepRecord {
