@@ -10,6 +10,9 @@ import { registerSchema } from './schema/index.js';
 import { registerLab } from './lab/index.js';
 import { registerStatus } from './status/index.js';
 import { registerReport } from './report/index.js';
+import { registerRun } from './run/index.js';
+import { registerPlan } from './plan/index.js';
+import { registerRecover } from './recover/index.js';
 
 export type RegisterCommand = (program: Command, ctx: Context, setExit: (code: number) => void) => void;
 
@@ -20,4 +23,7 @@ export const commands: RegisterCommand[] = [
   registerLab,
   registerStatus,
   registerReport,
+  registerRun,
+  registerPlan,
+  registerRecover,
 ];

@@ -1,0 +1,52 @@
+/**
+ * `kha-drill plan <drill> [-i inv]`: resolve targets against live state, read-only, and print
+ * every step exactly as it would run (host, command, undo). Touches nothing: no SSH at all.
+ * Exit 0; 2 when the guardrails would refuse the plan; 3 when a target cannot be resolved.
+ */
+import type { Context } from '../../context.js';
+import { ExitCode } from '../../errors.js';
+import { buildPlan, formatPlan } from '../../engine/plan.js';
+import { liveViewFor, loadDrillFor, loadInventoryFor } from '../../engine/session.js';
+import type { RegisterCommand } from '../index.js';
+
+export interface PlanOptions {
+  inventory?: string;
+  yes?: boolean;
+}
+
+export const registerPlan: RegisterCommand = (program, ctx, setExit) => {
+  program
+    .command('plan')
+    .description('resolve targets read-only and print every step exactly as it would run; touches nothing')
+    .argument('<drill>', 'drill name or file')
+    .option('-i, --inventory <file>', 'inventory (default: KHA_INVENTORY, then ./inventory.yaml)')
+    .option('--yes', 'as run --yes: accept a plan the drill marks allowQuorumLoss')
+    .action(async (drill: string, opts: PlanOptions) => {
+      setExit(await runPlan(ctx, [drill], opts));
+    });
+};
+
+/** Prints the plans of drills; shared with `run --dry-run`. Returns the exit code. */
+export async function runPlan(ctx: Context, drills: string[], opts: PlanOptions): Promise<number> {
+  const inv = loadInventoryFor(ctx, opts.inventory);
+  const loaded = drills.map((d) => loadDrillFor(ctx, d, inv.inventory));
+  const view = liveViewFor(ctx, inv.inventory);
+  let code: number = ExitCode.Ok;
+  try {
+    for (const { drill } of loaded) {
+      const plan = await buildPlan(drill, inv.inventory, view, `plan-${drill.metadata.name}`);
+      ctx.stdout.write(formatPlan(drill, inv.inventory, plan, { sudo: inv.inventory.ssh.sudo }));
+      if (
+        plan.inject.some((p) => p.error) ||
+        plan.restore.some((p) => p.error && !p.targetSpec?.startsWith('step:'))
+      ) {
+        code = Math.max(code, ExitCode.NotSteady);
+      }
+      if (plan.violations.length && !(drill.allowQuorumLoss && opts.yes))
+        code = Math.max(code, ExitCode.BadInput);
+    }
+  } finally {
+    view.close();
+  }
+  return code;
+}

@@ -1,0 +1,95 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import type { Context } from '../../context.js';
+import { indexPath, Journal, readPendingJournal } from '../../engine/journal.js';
+import { FakeCluster, fakeInventory } from '../../engine/testing/fakes.js';
+import { runRecover } from './index.js';
+
+function setup() {
+  const dir = mkdtempSync(join(tmpdir(), 'kha-recover-'));
+  const inventory = fakeInventory();
+  const file = join(dir, 'inventory.yaml');
+  writeFileSync(file, stringify({ ...inventory, ssh: { identityFile: '/dev/null' } }));
+  const out: string[] = [];
+  const err: string[] = [];
+  const ctx: Context = {
+    stdout: { write: (s) => void out.push(s), isTTY: false },
+    stderr: { write: (s) => void err.push(s), isTTY: false },
+    env: { KHA_STATE_DIR: join(dir, 'state') },
+    cwd: dir,
+    onSignal: () => () => undefined,
+  };
+  const cluster = new FakeCluster(inventory);
+  // what a killed run left: the scheduler and an etcd member stopped, their undos journaled
+  cluster.units.set('master-1/kube-scheduler', false);
+  cluster.units.set('master-2/etcd', false);
+  const j = Journal.create(ctx.env, {
+    cluster: 'test-cluster',
+    runId: 'r1',
+    drill: 'd',
+    runDir: join(dir, 'run'),
+  });
+  j.add({
+    id: 'inject-0.0',
+    master: 'master-1',
+    description: 'start kube-scheduler on master-1',
+    commands: ['systemctl start kube-scheduler'],
+    verify: 'systemctl is-active kube-scheduler',
+  });
+  j.add({
+    id: 'inject-1.0',
+    master: 'master-2',
+    description: 'start etcd on master-2',
+    commands: ['systemctl start etcd'],
+    verify: 'systemctl is-active etcd',
+  });
+  return { ctx, out, err, cluster, file };
+}
+
+const noSleep = async () => undefined;
+
+describe('kha-drill recover', () => {
+  it('replays pending undos newest first, verifies them, clears the journal', async () => {
+    const { ctx, out, cluster, file } = setup();
+    // the run that wrote the journal is this very process: recover must not think it is still running
+    const code = await runRecover(ctx, { inventory: file, force: true }, () => cluster, noSleep);
+    expect(code).toBe(0);
+    expect(
+      cluster.commands
+        .filter((c) => !c.command.includes('is-active'))
+        .map((c) => `${c.master}: ${c.command}`),
+    ).toEqual(['master-2: systemctl start etcd', 'master-1: systemctl start kube-scheduler']);
+    expect([...cluster.units.values()].every(Boolean)).toBe(true);
+    expect(readPendingJournal(ctx.env, 'test-cluster')).toBeNull();
+    expect(out.join('')).toMatch(/2 pending undo\(s\) from run r1/);
+    expect(await runRecover(ctx, { inventory: file }, () => cluster, noSleep)).toBe(0);
+    expect(out.join('')).toMatch(/nothing to recover for cluster test-cluster/);
+  });
+
+  it('exits 5 and keeps the journal when an undo cannot be verified', async () => {
+    const { ctx, err, cluster, file } = setup();
+    cluster.failing = /systemctl start etcd/;
+    const code = await runRecover(ctx, { inventory: file, force: true }, () => cluster, noSleep);
+    expect(code).toBe(5);
+    expect(err.join('')).toMatch(/RESTORE FAILED: 1 undo\(s\) could not be applied/);
+    expect(readPendingJournal(ctx.env, 'test-cluster')?.entries.map((e) => e.status)).toEqual([
+      'done',
+      'failed',
+    ]);
+  });
+
+  it('refuses while the run that wrote the journal is still alive, unless --force', async () => {
+    const { ctx, cluster, file } = setup();
+    // pretend the journal was written by another live process on this machine (our parent)
+    const index = indexPath(ctx.env, 'test-cluster');
+    writeFileSync(index, JSON.stringify({ ...JSON.parse(readFileSync(index, 'utf8')), pid: process.ppid }));
+    await expect(runRecover(ctx, { inventory: file }, () => cluster, noSleep)).rejects.toThrow(
+      /is still running; it restores by itself/,
+    );
+    expect(cluster.commands).toEqual([]);
+    expect(await runRecover(ctx, { inventory: file, force: true }, () => cluster, noSleep)).toBe(0);
+  });
+});

@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { Condition } from '../config/schema.js';
+import { checkCondition, waitForCondition, type ConditionDeps } from './conditions.js';
+import { FakeCluster, fakeInventory } from './testing/fakes.js';
+import type { LeaseState, MemberState } from './types.js';
+
+function deps(cluster: FakeCluster, over: Partial<ConditionDeps> = {}): ConditionDeps {
+  let now = 0;
+  return {
+    inventory: cluster.inventory,
+    view: cluster,
+    remote: cluster,
+    baseline: {
+      leases: new Map([['kube-system/kube-scheduler', 'node-1_uuid']]),
+      etcdLeader: 'a0',
+      etcdTerm: '2',
+    },
+    sleep: async (ms) => void (now += ms / 1000),
+    now: () => now,
+    ...over,
+  };
+}
+const cond = (c: Record<string, unknown>) => Condition.parse(c);
+const lease = (over: Partial<LeaseState>): LeaseState => ({
+  lease: 'kube-system/kube-scheduler',
+  holder: 'node-1_uuid',
+  master: 'master-1',
+  transitions: 1,
+  renewTime: 't1',
+  leaseDurationSeconds: 2,
+  resourceVersion: '1',
+  ...over,
+});
+
+describe('conditions', () => {
+  it('leaseHeld needs the holder to renew within one lease duration', async () => {
+    const c = new FakeCluster(fakeInventory());
+    expect(
+      await checkCondition(cond({ check: 'leaseHeld', lease: 'kube-system/kube-scheduler' }), deps(c)),
+    ).toMatchObject({
+      ok: true,
+      detail: expect.stringMatching(/held by node-1_uuid \(master-1\), renewing/),
+    });
+    c.lease = async () => lease({});
+    expect(
+      await checkCondition(cond({ check: 'leaseHeld', lease: 'kube-system/kube-scheduler' }), deps(c)),
+    ).toMatchObject({
+      ok: false,
+      detail: 'Lease kube-system/kube-scheduler held by node-1_uuid but not renewed for 3 s',
+    });
+  });
+
+  it('leaseHolderChanged compares with the holder before the fault, from the watch or a GET', async () => {
+    const c = new FakeCluster(fakeInventory());
+    const check = cond({ check: 'leaseHolderChanged', lease: 'kube-system/kube-scheduler' });
+    expect((await checkCondition(check, deps(c))).ok).toBe(false);
+    c.schedulerHolder = 'master-2';
+    expect(await checkCondition(check, deps(c))).toMatchObject({
+      ok: true,
+      detail: 'Lease kube-system/kube-scheduler: node-1_uuid → node-2_uuid',
+    });
+    c.schedulerHolder = null; // released: not a new holder
+    expect((await checkCondition(check, deps(c))).ok).toBe(false);
+    const watched = deps(c, {
+      events: () => [
+        {
+          kind: 'lease',
+          seq: 1,
+          t: 1,
+          lease: 'kube-system/kube-scheduler',
+          type: 'MODIFIED',
+          holder: 'node-3_x',
+          master: 'master-3',
+          leaseDurationSeconds: 15,
+          acquireTime: null,
+          renewTime: null,
+          transitions: 2,
+          resourceVersion: '9',
+        },
+      ],
+    });
+    expect((await checkCondition(check, watched)).detail).toMatch(/→ node-3_x/);
+  });
+
+  it('etcd checks: healthy, leader changed, caught up', async () => {
+    const c = new FakeCluster(fakeInventory());
+    expect((await checkCondition(cond({ check: 'etcdHealthy' }), deps(c))).ok).toBe(true);
+    expect((await checkCondition(cond({ check: 'etcdLeaderChanged' }), deps(c))).ok).toBe(false);
+    c.etcdLeader = 'master-3';
+    expect(await checkCondition(cond({ check: 'etcdLeaderChanged' }), deps(c))).toMatchObject({
+      ok: true,
+      detail: 'etcd leader now master-3 at term 2',
+    });
+    c.units.set('master-2/etcd', false);
+    expect(await checkCondition(cond({ check: 'etcdHealthy' }), deps(c))).toMatchObject({
+      ok: false,
+      detail: 'etcd: master-2: connection refused',
+    });
+    const rows: MemberState[] = [
+      { master: 'master-1', ok: true, id: 'a0', leader: 'a0', raftIndex: '500' },
+      { master: 'master-2', ok: true, id: 'a1', leader: 'a0', raftIndex: '450' },
+      { master: 'master-3', ok: true, id: 'a2', leader: 'a0', raftIndex: '300' },
+    ];
+    c.etcd = async () => rows;
+    expect(await checkCondition(cond({ check: 'etcdCaughtUp', maxLag: 100 }), deps(c))).toMatchObject({
+      ok: false,
+      detail: 'behind the leader: master-3 300',
+    });
+  });
+
+  it('servicesActive asks every master over the remote', async () => {
+    const c = new FakeCluster(fakeInventory());
+    c.units.set('master-3/kube-apiserver', false);
+    expect(
+      await checkCondition(cond({ check: 'servicesActive', services: ['kube-apiserver'] }), deps(c)),
+    ).toMatchObject({
+      ok: false,
+      detail: 'not active: kube-apiserver on master-3',
+    });
+  });
+
+  it('waitForCondition reports what it waits for, elapsed and bound, and gives up at the bound', async () => {
+    const c = new FakeCluster(fakeInventory());
+    const seen: string[] = [];
+    const r = await waitForCondition(cond({ check: 'etcdLeaderChanged' }), deps(c), {
+      timeoutS: 1,
+      intervalMs: 500,
+      onWait: (what, el, bound) => seen.push(`${what} ${el}/${bound}`),
+    });
+    expect(r).toMatchObject({ ok: false, elapsedS: 1 });
+    expect(seen).toEqual(['a new etcd leader 0/1', 'a new etcd leader 0.5/1', 'a new etcd leader 1/1']);
+  });
+});

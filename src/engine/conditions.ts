@@ -1,0 +1,215 @@
+/**
+ * Conditions (steadyState, observe.until, waitFor), evaluated against live state and, where the
+ * watchers saw it first, the timeline. Read-only.
+ */
+import type { ComponentName, Condition, Inventory } from '../config/schema.js';
+import type { TimelineEvent } from '../timeline/events.js';
+import { etcdLeader, TargetError } from './targets/index.js';
+import { serviceCommands } from './services.js';
+import type { ClusterView, Remote } from './types.js';
+
+export const ALL_COMPONENTS: ComponentName[] = [
+  'etcd',
+  'kube-apiserver',
+  'kube-scheduler',
+  'kube-controller-manager',
+];
+
+export function describeCondition(c: Condition): string {
+  if (c.description) return c.description;
+  switch (c.check) {
+    case 'leaseHeld':
+      return `Lease ${c.lease} held and renewing`;
+    case 'leaseHolderChanged':
+      return `a new holder of Lease ${c.lease}`;
+    case 'etcdHealthy':
+      return 'every etcd member healthy with one leader';
+    case 'etcdLeaderChanged':
+      return 'a new etcd leader';
+    case 'etcdCaughtUp':
+      return `every etcd member within ${c.maxLag} entries of the leader`;
+    case 'apiserversReady':
+      return 'every API server ready';
+    case 'loadBalancerReady':
+      return 'the load balancer ready';
+    case 'servicesActive':
+      return `${(c.services ?? ALL_COMPONENTS).join(', ')} active on every master`;
+  }
+}
+
+/** What was true before the fault, for the "changed" conditions. */
+export interface Baseline {
+  /** Lease → holder identity before inject */
+  leases: Map<string, string | null>;
+  etcdLeader?: string;
+  etcdTerm?: string;
+}
+
+export interface ConditionDeps {
+  inventory: Inventory;
+  view: ClusterView;
+  remote: Remote;
+  baseline: Baseline;
+  /** the timeline so far, when watchers run */
+  events?: () => readonly TimelineEvent[];
+  sleep: (ms: number) => Promise<void>;
+  /** seconds on the run clock */
+  now: () => number;
+}
+
+export interface ConditionResult {
+  ok: boolean;
+  detail: string;
+}
+
+const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+async function leaseHeld(ref: string, d: ConditionDeps): Promise<ConditionResult> {
+  const first = await d.view.lease(ref);
+  if (!first) return { ok: false, detail: `Lease ${ref} does not exist` };
+  if (!first.holder) return { ok: false, detail: `Lease ${ref} has no holder` };
+  // Held means renewing: wait (at most one lease duration) to see the holder renew it.
+  const bound = (first.leaseDurationSeconds ?? 15) + 1;
+  const start = d.now();
+  while (d.now() - start < bound) {
+    await d.sleep(250);
+    const next = await d.view.lease(ref);
+    if (!next?.holder) return { ok: false, detail: `Lease ${ref} was released` };
+    if (next.holder !== first.holder) return { ok: true, detail: `Lease ${ref} moved to ${next.holder}` };
+    if (next.renewTime !== first.renewTime) {
+      return {
+        ok: true,
+        detail: `Lease ${ref} held by ${next.holder}${next.master ? ` (${next.master})` : ''}, renewing`,
+      };
+    }
+  }
+  return { ok: false, detail: `Lease ${ref} held by ${first.holder} but not renewed for ${bound} s` };
+}
+
+function watchedHolderChange(ref: string, before: string | null, d: ConditionDeps): string | null {
+  for (const e of d.events?.() ?? []) {
+    if (e.kind === 'lease' && e.lease === ref && e.holder && e.holder !== before) return e.holder;
+  }
+  return null;
+}
+
+export async function checkCondition(c: Condition, d: ConditionDeps): Promise<ConditionResult> {
+  try {
+    switch (c.check) {
+      case 'leaseHeld':
+        return await leaseHeld(c.lease, d);
+      case 'leaseHolderChanged': {
+        const before = d.baseline.leases.get(c.lease) ?? null;
+        const seen = watchedHolderChange(c.lease, before, d);
+        if (seen) return { ok: true, detail: `Lease ${c.lease}: ${before ?? 'nobody'} → ${seen}` };
+        const now = await d.view.lease(c.lease);
+        if (now?.holder && now.holder !== before) {
+          return { ok: true, detail: `Lease ${c.lease}: ${before ?? 'nobody'} → ${now.holder}` };
+        }
+        return { ok: false, detail: `Lease ${c.lease} still held by ${now?.holder || 'nobody'}` };
+      }
+      case 'etcdHealthy': {
+        const members = await d.view.etcd();
+        const bad = members.filter((m) => !m.ok || m.error);
+        if (bad.length)
+          return {
+            ok: false,
+            detail: `etcd: ${bad.map((m) => `${m.master}: ${m.error ?? 'not answering'}`).join('; ')}`,
+          };
+        const leaders = new Set(members.map((m) => m.leader));
+        if (leaders.size !== 1 || leaders.has(undefined)) {
+          return { ok: false, detail: `etcd members disagree on the leader: ${[...leaders].join(', ')}` };
+        }
+        const { leader } = etcdLeader(members);
+        return { ok: true, detail: `etcd: ${members.length} members healthy, leader ${leader.master}` };
+      }
+      case 'etcdLeaderChanged': {
+        const { leader, term } = etcdLeader(await d.view.etcd());
+        const changed =
+          leader.id !== d.baseline.etcdLeader ||
+          (term !== undefined &&
+            d.baseline.etcdTerm !== undefined &&
+            BigInt(term) > BigInt(d.baseline.etcdTerm));
+        return changed
+          ? { ok: true, detail: `etcd leader now ${leader.master} at term ${term}` }
+          : { ok: false, detail: `etcd leader still ${leader.master} at term ${term}` };
+      }
+      case 'etcdCaughtUp': {
+        const members = await d.view.etcd();
+        const { leader } = etcdLeader(members);
+        const top = BigInt(leader.raftIndex ?? '0');
+        const behind = members.filter((m) => !m.ok || top - BigInt(m.raftIndex ?? '0') > BigInt(c.maxLag));
+        return behind.length
+          ? {
+              ok: false,
+              detail: `behind the leader: ${behind.map((m) => `${m.master} ${m.ok ? m.raftIndex : 'down'}`).join(', ')}`,
+            }
+          : { ok: true, detail: `every member within ${c.maxLag} of index ${top}` };
+      }
+      case 'apiserversReady': {
+        const rows = await Promise.all(
+          d.inventory.masters.map(async (m) => ({ m, h: await d.view.apiserver(m) })),
+        );
+        const bad = rows.filter((r) => !r.h.ok);
+        return bad.length
+          ? {
+              ok: false,
+              detail: `API server not ready: ${bad.map((r) => `${r.m.name} (${r.h.error ?? 'not ready'})`).join(', ')}`,
+            }
+          : { ok: true, detail: `${rows.length} API servers ready` };
+      }
+      case 'loadBalancerReady': {
+        const h = await d.view.loadBalancer();
+        return h.ok
+          ? { ok: true, detail: 'load balancer ready' }
+          : { ok: false, detail: `load balancer: ${h.error ?? 'not ready'}` };
+      }
+      case 'servicesActive': {
+        const s = serviceCommands(d.inventory.services);
+        const services = c.services ?? ALL_COMPONENTS;
+        const down: string[] = [];
+        for (const m of d.inventory.masters) {
+          for (const svc of services) {
+            const r = await d.remote.exec(m, s.isActive(svc), { timeoutS: 15 });
+            if (r.code !== 0) down.push(`${svc} on ${m.name}`);
+          }
+        }
+        return down.length
+          ? { ok: false, detail: `not active: ${down.join(', ')}` }
+          : { ok: true, detail: 'all services active' };
+      }
+    }
+  } catch (err) {
+    if (err instanceof TargetError) return { ok: false, detail: err.message };
+    return { ok: false, detail: errText(err) };
+  }
+}
+
+/**
+ * Polls a condition until it holds or `timeoutS` passes. `onWait` is told what is awaited
+ * and the elapsed time; `stopped` ends the wait early (abort, interrupt).
+ */
+export async function waitForCondition(
+  c: Condition,
+  d: ConditionDeps,
+  options: {
+    timeoutS: number;
+    intervalMs?: number;
+    onWait?: (what: string, elapsedS: number, boundS: number, detail: string) => void;
+    stopped?: () => string | null;
+  },
+): Promise<ConditionResult & { elapsedS: number; stoppedBy?: string }> {
+  const start = d.now();
+  const what = describeCondition(c);
+  let last: ConditionResult = { ok: false, detail: 'not checked yet' };
+  for (;;) {
+    const stop = options.stopped?.();
+    if (stop) return { ...last, ok: false, elapsedS: d.now() - start, stoppedBy: stop };
+    last = await checkCondition(c, d);
+    const elapsedS = d.now() - start;
+    if (last.ok) return { ...last, elapsedS };
+    options.onWait?.(what, elapsedS, options.timeoutS, last.detail);
+    if (elapsedS >= options.timeoutS) return { ...last, elapsedS };
+    await d.sleep(options.intervalMs ?? 250);
+  }
+}

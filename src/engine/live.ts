@@ -1,0 +1,131 @@
+/**
+ * The production wiring of the engine's ports: a ClusterView over the etcd, Kubernetes and
+ * probe clients, and a Remote over one SSH connection per master.
+ */
+import type { Inventory, Master } from '../config/schema.js';
+import { parseDuration, parseDurationMs } from '../config/duration.js';
+import { EtcdCluster } from '../clients/etcd.js';
+import { KubeClient } from '../clients/kube.js';
+import { loadKubeconfig, type KubeConnection } from '../clients/kubeconfig.js';
+import { probeHttp } from '../clients/probe.js';
+import { loadTlsFiles } from '../clients/tls.js';
+import { SshPool, type SshEnv, type SshSettings } from '../ssh/index.js';
+import { masterForHolder } from './targets/index.js';
+import type { ClusterView, HealthState, LeaseState, MemberState, Remote, RemoteResult } from './types.js';
+
+export function sshSettingsOf(inventory: Inventory): SshSettings {
+  const s = inventory.ssh;
+  const out: SshSettings = {
+    user: s.user,
+    agent: s.agent,
+    knownHosts: s.knownHosts,
+    strictHostKeyChecking: s.strictHostKeyChecking,
+    sudo: s.sudo,
+    connectTimeoutMs: parseDurationMs(s.connectTimeout),
+    commandTimeoutS: parseDuration(s.commandTimeout),
+  };
+  if (s.identityFile) out.identityFile = s.identityFile;
+  if (s.jumpHost) {
+    out.jumpHost = { host: s.jumpHost.host, port: s.jumpHost.port };
+    if (s.jumpHost.user) out.jumpHost.user = s.jumpHost.user;
+    if (s.jumpHost.identityFile) out.jumpHost.identityFile = s.jumpHost.identityFile;
+  }
+  return out;
+}
+
+export class SshRemote implements Remote {
+  private readonly pool: SshPool;
+  constructor(
+    private readonly inventory: Inventory,
+    senv: SshEnv,
+  ) {
+    this.pool = new SshPool(sshSettingsOf(inventory), senv);
+  }
+
+  private endpoint(m: Master) {
+    return { name: m.name, host: m.host, port: m.port ?? this.inventory.ssh.port };
+  }
+
+  async connect(m: Master): Promise<void> {
+    await this.pool.get(this.endpoint(m));
+  }
+
+  async exec(m: Master, command: string, options: { timeoutS?: number } = {}): Promise<RemoteResult> {
+    const conn = await this.pool.get(this.endpoint(m));
+    return conn.exec(command, options);
+  }
+
+  close(): Promise<void> {
+    return this.pool.closeAll();
+  }
+}
+
+export class LiveClusterView implements ClusterView {
+  private readonly etcdCluster: EtcdCluster;
+  private readonly kube: KubeClient;
+  readonly conn: KubeConnection;
+
+  constructor(
+    private readonly inventory: Inventory,
+    env: Record<string, string | undefined>,
+  ) {
+    this.etcdCluster = new EtcdCluster(
+      inventory.masters.map((m) => ({ name: m.name, endpoint: m.etcd })),
+      loadTlsFiles(inventory.etcd.tls),
+    );
+    const k = inventory.kubernetes;
+    this.conn = loadKubeconfig({
+      ...(k.kubeconfig ? { file: k.kubeconfig } : {}),
+      ...(k.context ? { context: k.context } : {}),
+      env,
+    });
+    this.kube = new KubeClient(this.conn);
+  }
+
+  async etcd(): Promise<MemberState[]> {
+    const rows = await this.etcdCluster.statusAll({ timeoutMs: 2000 });
+    return rows.map((s) => {
+      const m: MemberState = { master: s.name, ok: s.ok };
+      if (s.id) m.id = s.id;
+      if (s.leader) m.leader = s.leader;
+      if (s.term) m.term = s.term;
+      if (s.raftIndex) m.raftIndex = s.raftIndex;
+      if (s.errors.length) m.error = s.errors.join('; ');
+      return m;
+    });
+  }
+
+  async lease(ref: string): Promise<LeaseState | null> {
+    const [ns, name] = ref.split('/') as [string, string];
+    const l = await this.kube.getLease(ns, name, 3000);
+    if (!l) return null;
+    const holder = l.spec?.holderIdentity || null;
+    return {
+      lease: ref,
+      holder,
+      master: holder ? (masterForHolder(this.inventory, holder)?.name ?? null) : null,
+      transitions: l.spec?.leaseTransitions ?? null,
+      renewTime: l.spec?.renewTime ?? null,
+      leaseDurationSeconds: l.spec?.leaseDurationSeconds ?? null,
+      resourceVersion: l.metadata.resourceVersion,
+    };
+  }
+
+  private async probe(url: string): Promise<HealthState> {
+    const r = await probeHttp(url, '/readyz', 2000, this.conn.tls, this.conn.headers);
+    return r.ok ? { ok: true } : { ok: false, error: r.error ?? `HTTP ${r.status}` };
+  }
+
+  apiserver(m: Master): Promise<HealthState> {
+    return this.probe(m.apiserver);
+  }
+
+  loadBalancer(): Promise<HealthState> {
+    return this.probe(this.inventory.kubernetes.loadBalancer);
+  }
+
+  close(): void {
+    this.etcdCluster.close();
+    this.kube.close();
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * Before anything is touched: no pending journal, every master reachable over SSH with a
+ * verified key (and root when the drill requires it), every etcd member, API server and the
+ * load balancer answering, the guardrails satisfied. Then the pre-fault baseline and the
+ * watchers' first observations.
+ */
+import type { Drill, Inventory } from '../config/schema.js';
+import { ExitCode, KhaError } from '../errors.js';
+import type { Baseline } from './conditions.js';
+import type { RunDeps, RunTimeline } from './deps.js';
+import { enforceGuardrails } from './guardrails.js';
+import { acquireRunLock, pendingEntries, readPendingJournal } from './journal.js';
+import { buildPlan } from './plan.js';
+import type { Progress } from './progress.js';
+import { errMessage } from './sleep.js';
+import type { ClusterView } from './types.js';
+
+/** Stops the run before anything is injected, with the exit code to return. */
+export class StopBeforeInject extends KhaError {}
+
+const notSteady = (code: string, message: string, hint?: string) =>
+  new StopBeforeInject(code, ExitCode.NotSteady, message, hint ? { hint } : {});
+
+/**
+ * Throws StopBeforeInject (exit 3) or the guardrails' UsageError (exit 2); returns a summary
+ * line. Takes the cluster's run lock (released through `onRelease`) before looking at anything.
+ */
+export async function preflight(deps: RunDeps, onRelease: (release: () => void) => void): Promise<string> {
+  const { drill, inventory, remote, view } = deps;
+  try {
+    onRelease(acquireRunLock(deps.env, inventory.metadata.name, deps.runId));
+  } catch (err) {
+    if (err instanceof KhaError)
+      throw new StopBeforeInject(err.code, err.exitCode, err.message, err.hint ? { hint: err.hint } : {});
+    throw err;
+  }
+  const pending = readPendingJournal(deps.env, inventory.metadata.name);
+  if (pending) {
+    throw notSteady(
+      'E_JOURNAL_PENDING',
+      `a restore journal of cluster ${inventory.metadata.name} is pending (run ${pending.runId}, drill ${pending.drill}, ${pendingEntries(pending).length} undo(s)): the cluster may still be degraded`,
+      `run \`kha-drill recover -i ${deps.inventoryFile}\` first (journal: ${pending.journalFile})`,
+    );
+  }
+  const sshFailures = (
+    await Promise.all(
+      inventory.masters.map(async (m) => {
+        try {
+          await remote.connect(m);
+          if (drill.requires.includes('root')) {
+            const r = await remote.exec(m, 'id -u', { timeoutS: 10 });
+            if (r.stdout.trim() !== '0') {
+              return `${m.name} (${m.host}): the drill requires root but commands run as uid ${r.stdout.trim() || '?'} (set ssh.user: root or ssh.sudo: true)`;
+            }
+          }
+          return null;
+        } catch (err) {
+          return `${m.name} (${m.host}): ${errMessage(err)}`;
+        }
+      }),
+    )
+  ).filter((x): x is string => x !== null);
+  if (sshFailures.length)
+    throw notSteady('E_PREFLIGHT', `preflight: SSH failed:\n  ${sshFailures.join('\n  ')}`);
+
+  const bad = (await view.etcd()).filter((m) => !m.ok);
+  if (bad.length) {
+    const list = bad.map((m) => {
+      const endpoint = inventory.masters.find((x) => x.name === m.master)?.etcd ?? '?';
+      return `${m.master} (${endpoint}): ${m.error ?? 'not answering'}`;
+    });
+    throw notSteady('E_PREFLIGHT', `preflight: etcd members not answering:\n  ${list.join('\n  ')}`);
+  }
+  const apiBad: string[] = [];
+  for (const m of inventory.masters) {
+    const h = await view.apiserver(m);
+    if (!h.ok) apiBad.push(`${m.name} API server (${m.apiserver}): ${h.error ?? 'not ready'}`);
+  }
+  const lb = await view.loadBalancer();
+  if (!lb.ok) apiBad.push(`load balancer (${inventory.kubernetes.loadBalancer}): ${lb.error ?? 'not ready'}`);
+  if (apiBad.length) throw notSteady('E_PREFLIGHT', `preflight: not answering:\n  ${apiBad.join('\n  ')}`);
+
+  const plan = await buildPlan(drill, inventory, view, deps.runId, deps.random);
+  enforceGuardrails(drill, plan.violations, deps.yes ?? false);
+  return `${inventory.masters.length} masters reachable, etcd and API servers answering`;
+}
+
+/** Who holds the Leases the drill looks at, and the etcd leader, before the fault. */
+export async function captureBaseline(drill: Drill, view: ClusterView): Promise<Baseline> {
+  const baseline: Baseline = { leases: new Map() };
+  const refs = new Set<string>(drill.watchers.lease?.leases ?? []);
+  const collect = (c: { check: string; lease?: string } | undefined) => c?.lease && refs.add(c.lease);
+  collect(drill.observe.until);
+  drill.steadyState.forEach(collect);
+  for (const ref of refs) baseline.leases.set(ref, (await view.lease(ref).catch(() => null))?.holder ?? null);
+  try {
+    const members = await view.etcd();
+    const agreed = members.find((m) => m.ok && m.leader)?.leader;
+    const leader = members.find((m) => m.id === agreed);
+    if (agreed) baseline.etcdLeader = agreed;
+    if (leader?.term) baseline.etcdTerm = leader.term;
+  } catch {
+    // etcdLeaderChanged will say what it can
+  }
+  return baseline;
+}
+
+/**
+ * Waits until every watcher has seen its subject once (the Lease listed, each member polled,
+ * each API server probed), so the pre-fault state is on the timeline before the fault.
+ */
+export async function watchersReady(
+  drill: Drill,
+  inventory: Inventory,
+  timeline: RunTimeline,
+  sleep: (ms: number) => Promise<void>,
+  progress: Progress,
+  timeoutS: number,
+): Promise<void> {
+  const want: string[] = [];
+  for (const l of drill.watchers.lease?.leases ?? []) want.push(`lease ${l}`);
+  if (drill.watchers.raft) for (const m of inventory.masters) want.push(`raft ${m.name}`);
+  if (drill.watchers.apiserver)
+    for (const m of [...inventory.masters.map((x) => x.name), 'lb']) want.push(`api ${m}`);
+  if (drill.watchers.etcdWrite) want.push('write');
+  const missing = (): string[] => {
+    const seen = new Set<string>();
+    for (const e of timeline.events()) {
+      if (e.kind === 'lease') seen.add(`lease ${e.lease}`);
+      else if (e.kind === 'raft') seen.add(`raft ${e.master}`);
+      else if (e.kind === 'api') seen.add(`api ${e.master}`);
+      else if (e.kind === 'write') seen.add('write');
+    }
+    return want.filter((w) => !seen.has(w));
+  };
+  const start = timeline.now();
+  for (;;) {
+    const left = missing();
+    if (left.length === 0) return;
+    const elapsed = timeline.now() - start;
+    if (elapsed >= timeoutS) {
+      const msg = `watchers not ready after ${timeoutS} s (no first observation of: ${left.join(', ')}); injecting anyway, metrics may be unknown`;
+      progress.warn(msg);
+      timeline.append({ kind: 'mark', mark: 'note', message: msg });
+      return;
+    }
+    progress.wait('the watchers’ first observations', elapsed, timeoutS, left.join(', '));
+    await sleep(100);
+  }
+}

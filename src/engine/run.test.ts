@@ -1,0 +1,301 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { MetricResult } from '../metrics/types.js';
+import { FakeClock, Timeline } from '../timeline/index.js';
+import { acquireRunLock, indexPath, readPendingJournal } from './journal.js';
+import { MemoryProgress } from './progress.js';
+import { runDrill, type RunDeps } from './run.js';
+import { FakeCluster, fakeDrill, fakeInventory } from './testing/fakes.js';
+import type { Drill } from '../config/schema.js';
+
+let env: Record<string, string>;
+beforeEach(() => {
+  env = { KHA_STATE_DIR: mkdtempSync(join(tmpdir(), 'kha-state-')) };
+});
+
+interface Harness {
+  deps: RunDeps;
+  cluster: FakeCluster;
+  progress: MemoryProgress;
+  signals: Map<string, () => void>;
+  clock: FakeClock;
+  timeline: Timeline;
+}
+
+function harness(drill: Drill = fakeDrill(), metrics: MetricResult[] = []): Harness {
+  const inventory = fakeInventory();
+  const cluster = new FakeCluster(inventory);
+  const clock = new FakeClock();
+  const timeline = new Timeline({ clock });
+  const progress = new MemoryProgress();
+  const signals = new Map<string, () => void>();
+  const deps: RunDeps = {
+    drill,
+    drillFile: 'drill.yaml',
+    drillDigest: 'sha256:d',
+    inventory,
+    inventoryFile: 'inventory.yaml',
+    inventoryDigest: 'sha256:i',
+    runId: 'run-1',
+    runDir: mkdtempSync(join(tmpdir(), 'kha-run-')),
+    harnessVersion: '0.0.0',
+    env,
+    view: cluster,
+    remote: cluster,
+    timeline,
+    startWatchers: async () => async () => {},
+    computeMetrics: () => metrics,
+    timings: { leaseDuration: 15, renewDeadline: 10, retryPeriod: 2 },
+    progress,
+    onSignal: (sig, handler) => {
+      signals.set(sig, handler);
+      return () => signals.delete(sig);
+    },
+    // time moves only when the engine sleeps
+    sleep: async (ms) => {
+      clock.advance(ms);
+      await new Promise((r) => setImmediate(r));
+    },
+    random: () => 0,
+    restoreBackoffMs: [10, 10],
+    verifyTimeoutS: 1,
+  };
+  return { deps, cluster, progress, signals, clock, timeline };
+}
+
+const allActive = (c: FakeCluster) => [...c.units.values()].every(Boolean);
+
+describe('runDrill', () => {
+  it('injects on the resolved target, observes the takeover, restores and passes', async () => {
+    const h = harness();
+    const r = await runDrill(h.deps);
+    expect(r).toMatchObject({ outcome: 'pass', exitCode: 0, restore: { ok: true, pending: [] } });
+    expect(r.targets).toEqual({ 'lease-holder:kube-system/kube-scheduler': ['master-1'] });
+    const changing = h.cluster.commands.filter((c) => !c.command.startsWith('systemctl is-active'));
+    expect(changing.map((c) => `${c.master}: ${c.command}`)).toEqual([
+      'master-1: systemctl stop kube-scheduler',
+      'master-1: systemctl start kube-scheduler',
+    ]);
+    expect(r.tInject).not.toBeNull();
+    expect(allActive(h.cluster)).toBe(true);
+    expect(h.cluster.schedulerHolder).toBe('master-2');
+    expect(readPendingJournal(env, 'test-cluster')).toBeNull();
+    expect(existsSync(indexPath(env, 'test-cluster'))).toBe(false);
+    const kinds = h.timeline.events().map((e) => (e.kind === 'phase' ? `${e.phase}:${e.state}` : e.kind));
+    expect(kinds.filter((k) => k.endsWith(':start'))).toEqual([
+      'preflight:start',
+      'steadyState:start',
+      'inject:start',
+      'observe:start',
+      'restore:start',
+      'evaluate:start',
+    ]);
+  });
+
+  it('restores after an inject command fails (exit 4)', async () => {
+    const h = harness();
+    h.cluster.failing = /systemctl stop/;
+    const r = await runDrill(h.deps);
+    expect(r).toMatchObject({ outcome: 'error', exitCode: 4 });
+    expect(r.errors[0]).toMatch(
+      /inject step 1 failed: `systemctl stop kube-scheduler` on master-1 \(10.0.0.1\) exited 1/,
+    );
+    expect(h.cluster.commands.map((c) => c.command)).toContain('systemctl start kube-scheduler');
+  });
+
+  it('restores after the observe timeout; no SLO and until not met → exit 1', async () => {
+    const h = harness();
+    h.cluster.leaseStuck = true;
+    const r = await runDrill(h.deps);
+    expect(r).toMatchObject({ outcome: 'fail', exitCode: 1, restore: { ok: true } });
+    expect(h.timeline.events().some((e) => e.kind === 'mark' && e.mark === 'timeout')).toBe(true);
+    expect(allActive(h.cluster)).toBe(true);
+  });
+
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    it(`restores after ${sig} during observe (exit 4, interrupted); a second signal lists what is pending`, async () => {
+      const h = harness();
+      h.cluster.leaseStuck = true;
+      h.cluster.afterCommand = (_m, command) => {
+        if (command === 'systemctl stop kube-scheduler') {
+          setImmediate(() => h.signals.get(sig)?.());
+        }
+        if (command === 'systemctl start kube-scheduler') h.signals.get(sig)?.();
+      };
+      const r = await runDrill(h.deps);
+      expect(r).toMatchObject({ outcome: 'interrupted', exitCode: 4, restore: { ok: true } });
+      expect(allActive(h.cluster)).toBe(true);
+      expect(
+        h.progress.lines.some((l) =>
+          /still restoring, please wait. Pending: start kube-scheduler on master-1/.test(l),
+        ),
+      ).toBe(true);
+      expect(h.timeline.events().some((e) => e.kind === 'mark' && e.mark === 'interrupted')).toBe(true);
+    });
+  }
+
+  it('says RESTORE FAILED (exit 5) and keeps the journal when the undo cannot be verified', async () => {
+    const h = harness();
+    h.cluster.failing = /systemctl start/;
+    const r = await runDrill(h.deps);
+    expect(r).toMatchObject({ outcome: 'restore-failed', exitCode: 5, restore: { ok: false } });
+    expect(r.summary).toMatch(/^RESTORE FAILED/);
+    expect(r.restore.pending[0]).toMatch(/start kube-scheduler on master-1/);
+    const pending = readPendingJournal(env, 'test-cluster');
+    expect(pending?.entries[0]).toMatchObject({
+      status: 'failed',
+      master: 'master-1',
+      commands: ['systemctl start kube-scheduler'],
+    });
+    // retried with backoff: 3 attempts
+    expect(h.cluster.commands.filter((c) => c.command === 'systemctl start kube-scheduler')).toHaveLength(3);
+  });
+
+  it('says RESTORE FAILED (exit 5) when a service that ran before the fault is not running after restore', async () => {
+    const h = harness();
+    h.deps.servicesSettleS = 2;
+    // a component that dies of the fault (as kube-controller-manager does on losing its Lease)
+    h.cluster.afterCommand = (_m, command) => {
+      if (command === 'systemctl stop kube-scheduler')
+        h.cluster.units.set('master-2/kube-controller-manager', false);
+    };
+    const r = await runDrill(h.deps);
+    expect(r).toMatchObject({ outcome: 'restore-failed', exitCode: 5 });
+    expect(r.restore.pending).toEqual([
+      'kube-controller-manager on master-2 is not active (it was before the drill)',
+    ]);
+    expect(h.cluster.commands.map((c) => c.command)).not.toContain('systemctl start kube-controller-manager');
+  });
+
+  it('refuses to start while a journal is pending, naming it and recover (exit 3)', async () => {
+    const first = harness();
+    first.cluster.failing = /systemctl start/;
+    await runDrill(first.deps);
+    const h = harness();
+    const r = await runDrill(h.deps);
+    expect(r).toMatchObject({ outcome: 'not-steady', exitCode: 3 });
+    expect(r.errors[0]).toMatch(/restore journal of cluster test-cluster is pending \(run run-1/);
+    expect(r.errors[0]).toMatch(/kha-drill recover/);
+    expect(h.cluster.commands).toEqual([]);
+  });
+
+  it('exits 3 with nothing injected when the first target cannot be resolved', async () => {
+    const h = harness(fakeDrill({ steadyState: [] }));
+    h.cluster.schedulerHolder = null;
+    const r = await runDrill(h.deps);
+    expect(r).toMatchObject({ outcome: 'not-steady', exitCode: 3, restore: { ok: true } });
+    expect(r.errors[0]).toMatch(
+      /inject step 1 \(stopService lease-holder:kube-system\/kube-scheduler\): Lease kube-system\/kube-scheduler has no holder/,
+    );
+    expect(h.cluster.commands.filter((c) => !c.command.startsWith('systemctl is-active'))).toEqual([]);
+  });
+
+  it('refuses to act on a cluster another run is acting on (exit 3), then runs once it is released', async () => {
+    const release = acquireRunLock(env, 'test-cluster', 'other-run');
+    const h = harness();
+    const r = await runDrill(h.deps);
+    expect(r).toMatchObject({ outcome: 'not-steady', exitCode: 3 });
+    expect(r.errors[0]).toMatch(/another run \(other-run, pid \d+/);
+    expect(h.cluster.connects).toEqual([]);
+    release();
+    expect((await runDrill(harness().deps)).exitCode).toBe(0);
+  });
+
+  it('stops before injecting when a master cannot be reached (exit 3)', async () => {
+    const h = harness();
+    h.cluster.unreachable.add('master-2');
+    const r = await runDrill(h.deps);
+    expect(r).toMatchObject({ outcome: 'not-steady', exitCode: 3 });
+    expect(r.errors[0]).toMatch(/master-2 \(10.0.0.2\): cannot connect/);
+    expect(h.cluster.commands).toEqual([]);
+  });
+
+  it('stops before injecting when an etcd member does not answer (exit 3)', async () => {
+    const h = harness();
+    h.cluster.units.set('master-3/etcd', false);
+    const r = await runDrill(h.deps);
+    expect(r).toMatchObject({ exitCode: 3 });
+    expect(r.errors[0]).toMatch(
+      /etcd members not answering:\n {2}master-3 \(http:\/\/10.0.0.3:2379\): connection refused/,
+    );
+    expect(h.cluster.commands).toEqual([]);
+  });
+
+  it('stops before injecting when the steady state does not hold (exit 3)', async () => {
+    const h = harness(
+      fakeDrill({ steadyState: [{ check: 'servicesActive', services: ['kube-scheduler'] }] }),
+    );
+    h.cluster.units.set('master-2/kube-scheduler', false);
+    const r = await runDrill(h.deps);
+    expect(r).toMatchObject({ outcome: 'not-steady', exitCode: 3 });
+    expect(r.errors[0]).toMatch(/not active: kube-scheduler on master-2/);
+    expect(h.cluster.commands.every((c) => c.command.startsWith('systemctl is-active'))).toBe(true);
+  });
+
+  const twoEtcd = {
+    inject: [
+      { action: 'stopService', target: 'master:master-1', service: 'etcd' },
+      { action: 'stopService', target: 'master:master-2', service: 'etcd' },
+    ],
+    observe: { timeout: '1s', settle: '0s' },
+  };
+
+  it('refuses a plan that stops 2 of 3 etcd members (exit 2), touching nothing', async () => {
+    for (const [extra, yes] of [
+      [{}, true],
+      [{ allowQuorumLoss: true }, false],
+    ] as const) {
+      const h = harness(fakeDrill({ ...twoEtcd, ...extra }));
+      h.deps.yes = yes;
+      const r = await runDrill(h.deps);
+      expect(r.exitCode).toBe(2);
+      expect(r.errors[0]).toMatch(/takes down 2 of 3 etcd members \(master-1, master-2\): etcd loses quorum/);
+      expect(h.cluster.commands.filter((c) => !c.command.startsWith('systemctl is-active'))).toEqual([]);
+    }
+  });
+
+  it('runs it with allowQuorumLoss and --yes, and restores both', async () => {
+    const h = harness(fakeDrill({ ...twoEtcd, allowQuorumLoss: true, steadyState: [] }));
+    h.deps.yes = true;
+    const r = await runDrill(h.deps);
+    expect(r.restore.ok).toBe(true);
+    const cmds = h.cluster.commands.map((c) => `${c.master}: ${c.command}`);
+    expect(cmds.indexOf('master-2: systemctl start etcd')).toBeLessThan(
+      cmds.indexOf('master-1: systemctl start etcd'),
+    );
+    expect(allActive(h.cluster)).toBe(true);
+  });
+
+  it('aborts when an abort expression holds, restores at once (exit 1)', async () => {
+    const outage: MetricResult = {
+      name: 'apiserver.max_outage_s',
+      value: 40,
+      unit: 's',
+      errorS: 0.1,
+      status: 'measured',
+    };
+    const h = harness(fakeDrill({ abort: ['apiserver.max_outage_s > 30'] }), [outage]);
+    h.cluster.leaseStuck = true;
+    const r = await runDrill(h.deps);
+    expect(r).toMatchObject({ outcome: 'fail', exitCode: 1 });
+    expect(r.summary).toMatch(/aborted: abort condition 'apiserver.max_outage_s > 30' holds/);
+    expect(allActive(h.cluster)).toBe(true);
+  });
+
+  it('runs the drill restore steps after the undo, resolving step:<id>', async () => {
+    const h = harness(
+      fakeDrill({
+        restore: [{ action: 'restartService', target: 'step:victim', service: 'kube-scheduler' }],
+      }),
+    );
+    const r = await runDrill(h.deps);
+    expect(r.exitCode).toBe(0);
+    const changing = h.cluster.commands.filter((c) => !c.command.startsWith('systemctl is-active'));
+    expect(changing.at(-1)).toEqual({
+      master: 'master-1',
+      command: 'systemctl restart kube-scheduler',
+    });
+  });
+});

@@ -1,0 +1,42 @@
+/**
+ * Which control-plane services run on which master, before the drill and after restore: the
+ * run leaves the cluster as it found it, or says loudly what differs (a component that died of
+ * the fault and that nothing restarted, e.g. a kube-scheduler that exits on losing its Lease).
+ */
+import type { ComponentName, Inventory } from '../config/schema.js';
+import { ALL_COMPONENTS } from './conditions.js';
+import { serviceCommands } from './services.js';
+import type { Remote } from './types.js';
+
+/** `master/component` → active */
+export type ServiceSnapshot = Map<string, boolean>;
+
+export async function snapshotServices(inventory: Inventory, remote: Remote): Promise<ServiceSnapshot> {
+  const s = serviceCommands(inventory.services);
+  const snap: ServiceSnapshot = new Map();
+  await Promise.all(
+    inventory.masters.map(async (m) => {
+      for (const c of ALL_COMPONENTS) {
+        try {
+          const r = await remote.exec(m, s.isActive(c), { timeoutS: 15 });
+          snap.set(`${m.name}/${c}`, r.code === 0);
+        } catch {
+          // unknown: never compared
+        }
+      }
+    }),
+  );
+  return snap;
+}
+
+/** Services active before and not after, as `kube-scheduler on master-2`. */
+export function lostServices(before: ServiceSnapshot, after: ServiceSnapshot): string[] {
+  const lost: string[] = [];
+  for (const [key, was] of before) {
+    if (was && after.get(key) === false) {
+      const [master, component] = key.split('/') as [string, ComponentName];
+      lost.push(`${component} on ${master}`);
+    }
+  }
+  return lost;
+}

@@ -1,0 +1,98 @@
+/**
+ * How a component is stopped, started, killed and checked on a master, per the inventory's
+ * service manager. Every value is quoted; templates get `{service}` as one quoted word.
+ *
+ * - systemd: `systemctl stop|start|restart <unit>`, kill = `systemctl kill -s <SIG> <unit>`,
+ *   active = `systemctl is-active <unit>`.
+ * - static-pod (kubeadm): stop = move `<manifestDir>/<unit>.yaml` into `stashDir`, start = move
+ *   it back (the kubelet stops/starts the pod); active = the manifest is in place. kill and
+ *   restart use crictl (`crictl stop` of the running container; the kubelet starts it again),
+ *   so they need crictl on the master.
+ * - custom: the inventory's templates; restart = stop then start; a signal other than KILL
+ *   is refused (the template only knows one kill).
+ */
+import type { ComponentName, Inventory } from '../config/schema.js';
+import { UsageError } from '../errors.js';
+import { shellQuote } from '../ssh/quote.js';
+
+export type KillSignal = 'KILL' | 'TERM' | 'STOP';
+
+export interface ServiceCommands {
+  stop(component: ComponentName): string;
+  start(component: ComponentName): string;
+  restart(component: ComponentName): string;
+  kill(component: ComponentName, signal: KillSignal): string;
+  /** exits 0 when the component runs */
+  isActive(component: ComponentName): string;
+  /** undoes a kill with this signal: the component runs again */
+  afterKill(component: ComponentName, signal: KillSignal): string;
+}
+
+type Services = Inventory['services'];
+
+function systemd(s: Services): ServiceCommands {
+  const u = (c: ComponentName) => shellQuote(s.units[c]);
+  return {
+    stop: (c) => `systemctl stop ${u(c)}`,
+    start: (c) => `systemctl start ${u(c)}`,
+    restart: (c) => `systemctl restart ${u(c)}`,
+    kill: (c, sig) => `systemctl kill -s ${sig} ${u(c)}`,
+    isActive: (c) => `systemctl is-active ${u(c)}`,
+    // A frozen process is thawed; a killed or terminated one is started (no-op when systemd
+    // already restarted it).
+    afterKill: (c, sig) => (sig === 'STOP' ? `systemctl kill -s CONT ${u(c)}` : `systemctl start ${u(c)}`),
+  };
+}
+
+function staticPod(s: Services): ServiceCommands {
+  const manifest = (c: ComponentName) => shellQuote(`${s.manifestDir}/${s.units[c]}.yaml`);
+  const stashed = (c: ComponentName) => shellQuote(`${s.stashDir}/${s.units[c]}.yaml`);
+  const container = (c: ComponentName) => `$(crictl ps -q --name ${shellQuote(`^${s.units[c]}$`)})`;
+  const start = (c: ComponentName) =>
+    `if [ -f ${stashed(c)} ]; then mv ${stashed(c)} ${manifest(c)}; fi; test -f ${manifest(c)}`;
+  return {
+    stop: (c) => `mkdir -p ${shellQuote(s.stashDir)} && mv ${manifest(c)} ${stashed(c)}`,
+    start,
+    restart: (c) => `crictl stop ${container(c)}`,
+    kill: (c, sig) => {
+      if (sig === 'STOP')
+        throw new UsageError('killService with signal STOP is not supported for static pods');
+      return sig === 'KILL' ? `crictl stop --timeout 0 ${container(c)}` : `crictl stop ${container(c)}`;
+    },
+    isActive: (c) => `test -f ${manifest(c)}`,
+    afterKill: (c) => start(c),
+  };
+}
+
+function custom(s: Services): ServiceCommands {
+  const t = s.custom;
+  if (!t)
+    throw new UsageError(
+      'services.manager is custom but services.custom (start, stop, kill, isActive) is missing',
+    );
+  const fill = (template: string, c: ComponentName) =>
+    template.split('{service}').join(shellQuote(s.units[c]));
+  return {
+    stop: (c) => fill(t.stop, c),
+    start: (c) => fill(t.start, c),
+    restart: (c) => `${fill(t.stop, c)} && ${fill(t.start, c)}`,
+    kill: (c, sig) => {
+      if (sig !== 'KILL')
+        throw new UsageError(`killService with signal ${sig} needs a systemd service manager`);
+      return fill(t.kill, c);
+    },
+    isActive: (c) => fill(t.isActive, c),
+    afterKill: (c) => fill(t.start, c),
+  };
+}
+
+export function serviceCommands(services: Services): ServiceCommands {
+  switch (services.manager) {
+    case 'systemd':
+      return systemd(services);
+    case 'static-pod':
+      return staticPod(services);
+    case 'custom':
+      return custom(services);
+  }
+}

@@ -1,0 +1,155 @@
+/** In-memory fakes of the engine's ports: a tiny simulated cluster driven by the commands run. */
+import { Drill, Inventory, type Master } from '../../config/schema.js';
+import type { ClusterView, HealthState, LeaseState, MemberState, Remote, RemoteResult } from '../types.js';
+
+export function fakeInventory(n = 3, extra: Record<string, unknown> = {}): Inventory {
+  return Inventory.parse({
+    apiVersion: 'kha-drill/v1',
+    kind: 'Inventory',
+    metadata: { name: 'test-cluster' },
+    masters: Array.from({ length: n }, (_, i) => ({
+      name: `master-${i + 1}`,
+      host: `10.0.0.${i + 1}`,
+      nodeName: `node-${i + 1}`,
+      etcd: `http://10.0.0.${i + 1}:2379`,
+      apiserver: `http://10.0.0.${i + 1}:6443`,
+    })),
+    ssh: { identityFile: '/dev/null' },
+    kubernetes: { loadBalancer: 'http://10.0.0.100:6443' },
+    services: { manager: 'systemd' },
+    ...extra,
+  });
+}
+
+export function fakeDrill(overrides: Record<string, unknown> = {}): Drill {
+  return Drill.parse({
+    apiVersion: 'kha-drill/v1',
+    kind: 'Drill',
+    metadata: { name: 'test-drill', description: 'a test' },
+    steadyState: [{ check: 'etcdHealthy' }],
+    inject: [
+      {
+        id: 'victim',
+        action: 'stopService',
+        target: 'lease-holder:kube-system/kube-scheduler',
+        service: 'kube-scheduler',
+      },
+    ],
+    observe: {
+      until: { check: 'leaseHolderChanged', lease: 'kube-system/kube-scheduler' },
+      timeout: '5s',
+      settle: '0s',
+    },
+    ...overrides,
+  });
+}
+
+/**
+ * A simulated cluster: units per master (active or not), an etcd leader, a scheduler Lease
+ * that moves to the next active scheduler when its holder stops, partition rules.
+ */
+export class FakeCluster implements ClusterView, Remote {
+  readonly commands: { master: string; command: string }[] = [];
+  readonly units = new Map<string, boolean>();
+  etcdLeader = 'master-1';
+  schedulerHolder: string | null = 'master-1';
+  /** commands matching this fail (exit 1) */
+  failing: RegExp | null = null;
+  unreachable = new Set<string>();
+  /** the Lease does not move when its holder stops */
+  leaseStuck = false;
+  /** called after every command (tests inject signals here) */
+  afterCommand?: (master: string, command: string) => void;
+  connects: string[] = [];
+
+  constructor(readonly inventory: Inventory) {
+    for (const m of inventory.masters) {
+      for (const u of ['etcd', 'kube-apiserver', 'kube-scheduler', 'kube-controller-manager'])
+        this.units.set(`${m.name}/${u}`, true);
+    }
+  }
+
+  active(master: string, unit: string): boolean {
+    return this.units.get(`${master}/${unit}`) ?? false;
+  }
+
+  private nodeOf(master: string): string {
+    return this.inventory.masters.find((m) => m.name === master)?.nodeName ?? master;
+  }
+
+  // ClusterView
+  async etcd(): Promise<MemberState[]> {
+    const alive = this.inventory.masters.filter((m) => this.active(m.name, 'etcd'));
+    const quorum = alive.length > this.inventory.masters.length / 2;
+    return this.inventory.masters.map((m, i) => {
+      if (!this.active(m.name, 'etcd')) return { master: m.name, ok: false, error: 'connection refused' };
+      const leaderIndex = this.inventory.masters.findIndex((x) => x.name === this.etcdLeader);
+      const s: MemberState = { master: m.name, ok: true, id: `a${i}`, term: '2', raftIndex: '100' };
+      if (quorum) s.leader = `a${leaderIndex}`;
+      return s;
+    });
+  }
+
+  async lease(ref: string): Promise<LeaseState | null> {
+    if (ref !== 'kube-system/kube-scheduler') return null;
+    const holder = this.schedulerHolder ? `${this.nodeOf(this.schedulerHolder)}_uuid` : null;
+    return {
+      lease: ref,
+      holder,
+      master: this.schedulerHolder,
+      transitions: 1,
+      renewTime: String(Math.random()),
+      leaseDurationSeconds: 15,
+      resourceVersion: '1',
+    };
+  }
+
+  async apiserver(m: Master): Promise<HealthState> {
+    return this.active(m.name, 'kube-apiserver') ? { ok: true } : { ok: false, error: 'connection refused' };
+  }
+
+  async loadBalancer(): Promise<HealthState> {
+    return { ok: true };
+  }
+
+  // Remote
+  async connect(m: Master): Promise<void> {
+    this.connects.push(m.name);
+    if (this.unreachable.has(m.name))
+      throw new Error(`cannot connect to ${m.name} (${m.host}:22): connection refused`);
+  }
+
+  async exec(m: Master, command: string): Promise<RemoteResult> {
+    this.commands.push({ master: m.name, command });
+    const result = this.apply(m.name, command);
+    this.afterCommand?.(m.name, command);
+    return result;
+  }
+
+  private apply(master: string, command: string): RemoteResult {
+    if (this.failing?.test(command)) return { code: 1, stdout: '', stderr: 'simulated failure' };
+    const sc = /^systemctl (stop|start|restart|is-active|kill -s (\w+)) (\S+)$/.exec(command);
+    if (sc) {
+      const [, verb, , unit] = sc as unknown as [string, string, string | undefined, string];
+      const key = `${master}/${unit}`;
+      if (verb === 'is-active')
+        return {
+          code: this.units.get(key) ? 0 : 3,
+          stdout: this.units.get(key) ? 'active' : 'inactive',
+          stderr: '',
+        };
+      const up = verb === 'start' || verb === 'restart' || verb === 'kill -s CONT';
+      this.units.set(key, up);
+      if (unit === 'kube-scheduler' && !up && this.schedulerHolder === master && !this.leaseStuck) {
+        this.schedulerHolder =
+          this.inventory.masters.find((x) => x.name !== master && this.active(x.name, 'kube-scheduler'))
+            ?.name ?? null;
+      }
+      return { code: 0, stdout: '', stderr: '' };
+    }
+    if (command === 'id -u') return { code: 0, stdout: '0', stderr: '' };
+    return { code: 0, stdout: '', stderr: '' };
+  }
+
+  async close(): Promise<void> {}
+}

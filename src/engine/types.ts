@@ -1,0 +1,112 @@
+/** Shapes shared by the engine's parts: live state, rendered steps, undo records. */
+import type { ComponentName, Condition, Inventory, Master } from '../config/schema.js';
+
+/** One etcd member as a status call saw it (read-only view for targets and conditions). */
+export interface MemberState {
+  master: string;
+  ok: boolean;
+  /** hex member id */
+  id?: string;
+  /** hex id of the leader this member knows */
+  leader?: string;
+  term?: string;
+  raftIndex?: string;
+  error?: string;
+}
+
+export interface LeaseState {
+  /** `<ns>/<name>` */
+  lease: string;
+  holder: string | null;
+  /** master whose nodeName prefixes the holder identity */
+  master: string | null;
+  transitions: number | null;
+  renewTime: string | null;
+  leaseDurationSeconds: number | null;
+  resourceVersion: string;
+}
+
+export interface HealthState {
+  ok: boolean;
+  error?: string;
+}
+
+/** Read-only looks at the cluster: what targets and conditions are resolved against. */
+export interface ClusterView {
+  etcd(): Promise<MemberState[]>;
+  /** null when the Lease does not exist */
+  lease(ref: string): Promise<LeaseState | null>;
+  apiserver(master: Master): Promise<HealthState>;
+  loadBalancer(): Promise<HealthState>;
+}
+
+/** Runs commands on masters (SSH in production, a fake in tests). */
+export interface Remote {
+  /** opens (or reuses) the connection; throws naming host and reason */
+  connect(master: Master): Promise<void>;
+  exec(master: Master, command: string, options?: { timeoutS?: number }): Promise<RemoteResult>;
+  close(): Promise<void>;
+}
+
+export interface RemoteResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut?: boolean;
+}
+
+/** What an action does to a component, for guardrails. */
+export type Effect =
+  | { kind: 'down'; master: string; component: ComponentName }
+  | { kind: 'up'; master: string; component: ComponentName }
+  | { kind: 'isolate'; master: string }
+  | { kind: 'heal'; master: string };
+
+/**
+ * How to put back what an inject changed: journaled before the inject runs, replayed by
+ * restore or `kha-drill recover`. Commands are complete (quoted) shell text, so a replay needs
+ * nothing but the inventory to reach the master.
+ */
+export interface UndoSpec {
+  /** unique in the run: `<step index>.<n>` */
+  id: string;
+  master: string;
+  description: string;
+  /** run in order; each must exit 0 */
+  commands: string[];
+  /** exits 0 once the undo took effect */
+  verify?: string;
+}
+
+export interface RemoteOp {
+  master: string;
+  command: string;
+}
+
+/** A step as it will run: resolved targets, exact commands, undo. */
+export interface RenderedStep {
+  action: string;
+  /** one line, e.g. "stop kube-scheduler on master-2" */
+  summary: string;
+  targets: string[];
+  ops: RemoteOp[];
+  undo: UndoSpec[];
+  effects: Effect[];
+  /** local steps */
+  wait?: { seconds: number };
+  waitFor?: { condition: Condition; timeoutS: number };
+}
+
+export interface RenderContext {
+  inventory: Inventory;
+  runId: string;
+  /** index of the step in its list, for undo ids */
+  index: number;
+  phase: 'inject' | 'restore';
+}
+
+export function masterByName(inventory: Inventory, name: string): Master {
+  const m = inventory.masters.find((x) => x.name === name);
+  if (!m) throw new Error(`no master named ${name} in the inventory`);
+  return m;
+}

@@ -1,0 +1,432 @@
+/**
+ * One SSH connection to one master, on node-ssh 13 / ssh2: host key verified against
+ * known_hosts (strict by default), key from an identity file or the ssh-agent, optional jump
+ * host, keepalive on, and every command bounded by a timeout that really stops it on the
+ * remote side (`timeout -s KILL N sh -c '…'`, see NOTES.md: closing a channel does not).
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { NodeSSH } from 'node-ssh';
+import { HostKeyError, RemoteCommandError, SshError, trimOutput, type SshErrorDetails } from './errors.js';
+import { resolvePath } from '../config/inventory.js';
+import {
+  entriesFor,
+  hostKeyAlgorithmsFor,
+  keyTypeOf,
+  parseKnownHosts,
+  verifyHostKey,
+  type KnownHostEntry,
+} from './known-hosts.js';
+import { shellQuote } from './quote.js';
+
+/** The parts of ssh2's API used here (the package ships no types, see README of the report). */
+interface Ssh2Utils {
+  parseKey(data: Buffer | string, passphrase?: string): unknown;
+}
+interface Ssh2Channel {
+  close(): void;
+}
+interface Ssh2Sock {
+  destroy(): void;
+}
+interface ExecResponse {
+  stdout: string;
+  stderr: string;
+  code: number | null;
+  signal: string | null;
+}
+interface NodeSshLike {
+  connection: { on(event: 'error', listener: (err: Error) => void): unknown } | null;
+  connect(config: Record<string, unknown>): Promise<unknown>;
+  isConnected(): boolean;
+  execCommand(command: string, options: { onChannel?: (c: Ssh2Channel) => void }): Promise<ExecResponse>;
+  forwardOut(srcIP: string, srcPort: number, dstIP: string, dstPort: number): Promise<Ssh2Sock>;
+  dispose(): void;
+}
+
+const require = createRequire(import.meta.url);
+const ssh2Utils = (require('ssh2') as { utils: Ssh2Utils }).utils;
+
+export interface SshEndpoint {
+  /** master name, for messages */
+  name: string;
+  host: string;
+  port: number;
+}
+
+export interface SshSettings {
+  user: string;
+  identityFile?: string;
+  agent: boolean;
+  knownHosts: string;
+  strictHostKeyChecking: boolean;
+  sudo: boolean;
+  connectTimeoutMs: number;
+  commandTimeoutS: number;
+  jumpHost?: { host: string; port: number; user?: string; identityFile?: string };
+}
+
+export interface SshEnv {
+  env: Record<string, string | undefined>;
+  /** base for relative paths (the inventory's folder) */
+  cwd: string;
+  /** asks for a key passphrase; only given when a terminal can answer */
+  promptPassphrase?: (question: string) => Promise<string>;
+  /** a warning worth showing (e.g. a host accepted without strict checking) */
+  warn?: (message: string) => void;
+}
+
+export interface ExecOptions {
+  /** seconds; default the inventory's ssh.commandTimeout */
+  timeoutS?: number;
+}
+
+export interface ExecResult {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  durationMs: number;
+}
+
+/** `SHA256:…` as ssh-keygen -l prints it. */
+export function fingerprint(blob: Buffer): string {
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+}
+
+/** The command as sent: sudo prefix and a remote timeout that kills the whole command. */
+export function wrapCommand(command: string, timeoutS: number, sudo: boolean): string {
+  const bounded = `timeout -s KILL ${Math.max(1, Math.ceil(timeoutS))} sh -c ${shellQuote(command)}`;
+  return sudo ? `sudo -n ${bounded}` : bounded;
+}
+
+function readKnownHosts(file: string): { entries: KnownHostEntry[]; missing: boolean } {
+  try {
+    return { entries: parseKnownHosts(readFileSync(file, 'utf8')), missing: false };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], missing: true };
+    throw err;
+  }
+}
+
+function isEncryptedKeyError(parsed: unknown): boolean {
+  return parsed instanceof Error && /passphrase|encrypted/i.test(parsed.message);
+}
+
+interface AuthConfig {
+  username: string;
+  agent?: string;
+  privateKey?: string;
+  passphrase?: string;
+  tried: string[];
+}
+
+async function authConfig(
+  who: SshEndpoint,
+  user: string,
+  identityFile: string | undefined,
+  settings: SshSettings,
+  senv: SshEnv,
+): Promise<AuthConfig> {
+  const auth: AuthConfig = { username: user, tried: [] };
+  const sock = settings.agent ? senv.env.SSH_AUTH_SOCK : undefined;
+  if (sock) {
+    auth.agent = sock;
+    auth.tried.push('ssh-agent');
+  }
+  if (identityFile) {
+    const file = resolvePath(identityFile, senv.env, senv.cwd);
+    let data: Buffer;
+    try {
+      data = readFileSync(file);
+    } catch (err) {
+      throw new SshError(
+        'E_SSH_KEY',
+        `cannot read identity file ${file} for ${who.name}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+        { master: who.name, address: `${who.host}:${who.port}` },
+      );
+    }
+    const parsed = ssh2Utils.parseKey(data);
+    if (!isEncryptedKeyError(parsed)) {
+      if (parsed instanceof Error) {
+        throw new SshError(
+          'E_SSH_KEY',
+          `identity file ${file} is not a private key ssh2 can read: ${parsed.message}`,
+          {
+            master: who.name,
+            address: `${who.host}:${who.port}`,
+          },
+        );
+      }
+      auth.privateKey = data.toString('utf8');
+      auth.tried.push(`key ${file}`);
+    } else if (sock) {
+      // Encrypted key: the agent is expected to hold it (ssh-add), so its passphrase stays there.
+    } else if (senv.promptPassphrase) {
+      auth.privateKey = data.toString('utf8');
+      auth.passphrase = await senv.promptPassphrase(`Enter passphrase for key '${file}': `);
+      if (ssh2Utils.parseKey(data, auth.passphrase) instanceof Error) {
+        throw new SshError('E_SSH_KEY', `wrong passphrase for identity file ${file}`, {
+          master: who.name,
+          address: `${who.host}:${who.port}`,
+        });
+      }
+      auth.tried.push(`key ${file}`);
+    } else {
+      throw new SshError(
+        'E_SSH_KEY',
+        `identity file ${file} is encrypted and there is neither an ssh-agent (SSH_AUTH_SOCK) nor a terminal to ask for its passphrase`,
+        { master: who.name, address: `${who.host}:${who.port}` },
+        { hint: `load it into an agent first: eval "$(ssh-agent)" && ssh-add ${file}` },
+      );
+    }
+  }
+  if (auth.tried.length === 0) {
+    throw new SshError(
+      'E_SSH_KEY',
+      `no way to authenticate to ${who.name}: set ssh.identityFile in the inventory or start an ssh-agent (SSH_AUTH_SOCK)`,
+      { master: who.name, address: `${who.host}:${who.port}` },
+    );
+  }
+  return auth;
+}
+
+function connectError(who: SshEndpoint, err: unknown, auth: AuthConfig, timeoutMs: number): SshError {
+  const address = `${who.host}:${who.port}`;
+  const e = err as NodeJS.ErrnoException & { level?: string };
+  const msg = e?.message ?? String(err);
+  const details: SshErrorDetails = { master: who.name, address };
+  if (e?.code === 'ECONNREFUSED') {
+    return new SshError(
+      'E_SSH_CONNECT',
+      `cannot connect to ${who.name} (${address}): connection refused (is sshd running?)`,
+      details,
+    );
+  }
+  if (/handshake|timed out/i.test(msg) || e?.code === 'ETIMEDOUT') {
+    return new SshError(
+      'E_SSH_CONNECT',
+      `cannot connect to ${who.name} (${address}): no SSH handshake within ${timeoutMs / 1000}s`,
+      details,
+    );
+  }
+  if (/authentication methods failed/i.test(msg) || e?.level === 'client-authentication') {
+    return new SshError(
+      'E_SSH_AUTH',
+      `authentication to ${who.name} (${address}) as ${auth.username} failed (tried ${auth.tried.join(', ')})`,
+      details,
+    );
+  }
+  return new SshError('E_SSH_CONNECT', `cannot connect to ${who.name} (${address}): ${msg}`, details);
+}
+
+/** Opens one verified, authenticated ssh2 connection (through `sock` for a jump host). */
+async function open(
+  who: SshEndpoint,
+  user: string,
+  identityFile: string | undefined,
+  settings: SshSettings,
+  senv: SshEnv,
+  sock?: Ssh2Sock,
+): Promise<NodeSshLike> {
+  const knownHostsFile = resolvePath(settings.knownHosts, senv.env, senv.cwd);
+  const { entries, missing } = readKnownHosts(knownHostsFile);
+  const address = `${who.host}:${who.port}`;
+  const mine = entriesFor(entries, who.host, who.port).filter((e) => e.marker === null);
+  let refusal: HostKeyError | undefined;
+  const hostVerifier = (key: Buffer): boolean => {
+    const verdict = verifyHostKey(entries, who.host, who.port, key);
+    const details = { master: who.name, address };
+    const fp = `${keyTypeOf(key)} ${fingerprint(key)}`;
+    if (verdict.status === 'ok') return true;
+    if (verdict.status === 'revoked') {
+      refusal = new HostKeyError(
+        `host key of ${who.name} (${address}) is REVOKED in ${knownHostsFile}:${verdict.entry.line} (${fp}); refusing to connect`,
+        details,
+        'the key was marked @revoked on purpose: find out why before removing that line',
+      );
+      return false;
+    }
+    if (verdict.status === 'changed') {
+      const lines = verdict.expected.map((x) => `${knownHostsFile}:${x.line}`).join(', ');
+      refusal = new HostKeyError(
+        `HOST KEY CHANGED for ${who.name} (${address}): it presented ${fp}, which does not match ${lines}. ` +
+          'Someone could be intercepting the connection (man-in-the-middle), or the host was reinstalled. Refusing to connect.',
+        details,
+        `if the change is expected, verify the new fingerprint out of band, then: ssh-keygen -R ${shellQuote(who.port === 22 ? who.host : `[${who.host}]:${who.port}`)} -f ${shellQuote(knownHostsFile)}`,
+      );
+      return false;
+    }
+    if (!settings.strictHostKeyChecking) {
+      senv.warn?.(
+        `accepting unknown host key of ${who.name} (${address}) ${fp}: ssh.strictHostKeyChecking is off`,
+      );
+      return true;
+    }
+    refusal = new HostKeyError(
+      `host key of ${who.name} (${address}) is unknown: ${missing ? `${knownHostsFile} does not exist` : `no entry for it in ${knownHostsFile}`} (it presented ${fp})`,
+      details,
+      `verify the fingerprint out of band, then add it: ssh-keyscan -p ${who.port} ${shellQuote(who.host)} >> ${shellQuote(knownHostsFile)}`,
+    );
+    return false;
+  };
+
+  const auth = await authConfig(who, user, identityFile, settings, senv);
+  const config: Record<string, unknown> = {
+    host: who.host,
+    port: who.port,
+    username: auth.username,
+    readyTimeout: settings.connectTimeoutMs,
+    keepaliveInterval: 5_000,
+    keepaliveCountMax: 3,
+    hostVerifier,
+    ...(auth.agent ? { agent: auth.agent } : {}),
+    ...(auth.privateKey ? { privateKey: auth.privateKey } : {}),
+    ...(auth.passphrase !== undefined ? { passphrase: auth.passphrase } : {}),
+    ...(sock ? { sock } : {}),
+  };
+  // Offer the key types known for this host first, so a host with an ed25519 and an RSA key
+  // presents the one we can check (OpenSSH orders host key algorithms the same way).
+  if (mine.length > 0)
+    config.algorithms = { serverHostKey: hostKeyAlgorithmsFor(mine.map((e) => e.keyType)) };
+
+  const ssh = new NodeSSH() as unknown as NodeSshLike;
+  try {
+    await ssh.connect(config);
+  } catch (err) {
+    ssh.dispose();
+    if (refusal) throw refusal;
+    throw connectError(who, err, auth, settings.connectTimeoutMs);
+  }
+  // node-ssh drops its error listener once connected: without one, a later ECONNRESET or
+  // keepalive timeout would be an unhandled 'error' event and kill the harness mid-drill (before
+  // restore). The connection closes itself; the pool reconnects on next use.
+  ssh.connection?.on('error', (err) =>
+    senv.warn?.(`SSH connection to ${who.name} (${address}) failed: ${err.message}`),
+  );
+  return ssh;
+}
+
+export class SshConnection {
+  private constructor(
+    readonly endpoint: SshEndpoint,
+    private readonly settings: SshSettings,
+    private readonly ssh: NodeSshLike,
+    private readonly bastion: NodeSshLike | undefined,
+  ) {}
+
+  static async connect(endpoint: SshEndpoint, settings: SshSettings, senv: SshEnv): Promise<SshConnection> {
+    let bastion: NodeSshLike | undefined;
+    let sock: Ssh2Sock | undefined;
+    const jump = settings.jumpHost;
+    if (jump) {
+      const j = { name: `jump host of ${endpoint.name}`, host: jump.host, port: jump.port };
+      bastion = await open(
+        j,
+        jump.user ?? settings.user,
+        jump.identityFile ?? settings.identityFile,
+        settings,
+        senv,
+      );
+      try {
+        sock = await bastion.forwardOut('127.0.0.1', 0, endpoint.host, endpoint.port);
+      } catch (err) {
+        bastion.dispose();
+        throw new SshError(
+          'E_SSH_CONNECT',
+          `jump host ${jump.host}:${jump.port} could not reach ${endpoint.name} (${endpoint.host}:${endpoint.port}): ${(err as Error).message}`,
+          { master: endpoint.name, address: `${endpoint.host}:${endpoint.port}` },
+        );
+      }
+    }
+    try {
+      const ssh = await open(endpoint, settings.user, settings.identityFile, settings, senv, sock);
+      return new SshConnection(endpoint, settings, ssh, bastion);
+    } catch (err) {
+      bastion?.dispose();
+      throw err;
+    }
+  }
+
+  get address(): string {
+    return `${this.endpoint.host}:${this.endpoint.port}`;
+  }
+
+  isConnected(): boolean {
+    return this.ssh.isConnected();
+  }
+
+  /**
+   * Runs a command; resolves with its status whatever it is. The remote `timeout` kills it
+   * after `timeoutS`; a local timer a few seconds later gives up on a silent connection.
+   */
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const timeoutS = options.timeoutS ?? this.settings.commandTimeoutS;
+    const wire = wrapCommand(command, timeoutS, this.settings.sudo);
+    const started = performance.now();
+    let channel: Ssh2Channel | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const localLimit = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => {
+          channel?.close();
+          reject(
+            new RemoteCommandError({
+              master: this.endpoint.name,
+              address: this.address,
+              command,
+              timedOut: true,
+              stderr: 'no answer from the SSH connection',
+            }),
+          );
+        },
+        (timeoutS + 5) * 1000,
+      );
+    });
+    try {
+      const res = await Promise.race([
+        this.ssh.execCommand(wire, { onChannel: (c) => (channel = c) }),
+        localLimit,
+      ]);
+      const durationMs = performance.now() - started;
+      // timeout(1) -s KILL kills its own process group too: the status is 137, or the session
+      // itself ends by KILL. Only a kill at the bound counts as ours.
+      const killed = res.code === 137 || res.signal === 'KILL' || res.signal === 'SIGKILL';
+      const timedOut = killed && durationMs >= timeoutS * 1000 - 250;
+      return { ...res, timedOut, durationMs };
+    } catch (err) {
+      if (err instanceof SshError) throw err;
+      throw new SshError(
+        'E_SSH_EXEC',
+        `on ${this.endpoint.name} (${this.address}) \`${command}\` could not run: ${(err as Error).message}`,
+        { master: this.endpoint.name, address: this.address, command },
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Runs a command and throws RemoteCommandError unless it exits 0. */
+  async run(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const res = await this.exec(command, options);
+    if (res.code !== 0 || res.timedOut) {
+      throw new RemoteCommandError({
+        master: this.endpoint.name,
+        address: this.address,
+        command,
+        exitCode: res.code,
+        signal: res.signal,
+        stderr: trimOutput(res.stderr || res.stdout),
+        timedOut: res.timedOut,
+      });
+    }
+    return res;
+  }
+
+  close(): void {
+    this.ssh.dispose();
+    this.bastion?.dispose();
+  }
+}
