@@ -348,7 +348,12 @@ describe('three candidates on etcd + the lab apiserver, read with kubectl', () =
     expect(await procs.get(leader1)?.exit).toEqual({ code: 0, signal: null });
     const released = truth(dir, leader1).find((l) => l.event === 'released');
     const leader2 = (await identities()).get(secondHolder) as string;
-    const acquired2 = truth(dir, leader2).find((l) => l.event === 'acquired');
+    // the candidate logs `acquired` only after its PUT returned: the API may show it first
+    const acquired2 = await waitFor(
+      'acquired in the truth log',
+      () => truth(dir, leader2).find((l) => l.event === 'acquired'),
+      3_000,
+    );
     expect(released && acquired2).toBeTruthy();
     const releaseGapMs = micros(acquired2?.ts ?? '') - micros(released?.ts ?? '');
     expect(releaseGapMs).toBeGreaterThanOrEqual(0);
@@ -375,7 +380,11 @@ describe('three candidates on etcd + the lab apiserver, read with kubectl', () =
     const lastRenew = truth(dir, leader2)
       .filter((l) => l.event === 'renewed' || l.event === 'acquired')
       .at(-1);
-    const acquired3 = truth(dir, leader3).find((l) => l.event === 'acquired');
+    const acquired3 = await waitFor(
+      'acquired in the truth log',
+      () => truth(dir, leader3).find((l) => l.event === 'acquired'),
+      3_000,
+    );
     const killGapMs = micros(acquired3?.ts ?? '') - micros(lastRenew?.ts ?? '');
     // leaseDuration 4 s from the standby's sight of the last renewal, then up to a jittered retry
     expect(killGapMs).toBeGreaterThan(4_000 - 1_000);
