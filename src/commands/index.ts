@@ -10,6 +10,7 @@ import { registerSchema } from './schema/index.js';
 import { registerLab } from './lab/index.js';
 import { registerStatus } from './status/index.js';
 import { registerReport } from './report/index.js';
+import { registerCompare } from './compare/index.js';
 import { registerRun } from './run/index.js';
 import { registerPlan } from './plan/index.js';
 import { registerRecover } from './recover/index.js';
@@ -26,4 +27,5 @@ export const commands: RegisterCommand[] = [
   registerRun,
   registerPlan,
   registerRecover,
+  registerCompare,
 ];

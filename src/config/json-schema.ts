@@ -3,13 +3,17 @@
  * Committed copies in schema/ serve editors (yaml-language-server); a unit test keeps them equal.
  */
 import { z } from 'zod';
-import { Drill, Inventory } from './schema.js';
+import { Drill, Inventory, Suite } from './schema.js';
 
-export const SCHEMA_NAMES = ['inventory', 'drill'] as const;
+export const SCHEMA_NAMES = ['inventory', 'drill', 'suite'] as const;
 export type SchemaName = (typeof SCHEMA_NAMES)[number];
 
-const SOURCES = { inventory: Inventory, drill: Drill } as const;
-const TITLES = { inventory: 'kha-drill Inventory', drill: 'kha-drill Drill' } as const;
+const SOURCES = { inventory: Inventory, drill: Drill, suite: Suite } as const;
+const TITLES = {
+  inventory: 'kha-drill Inventory',
+  drill: 'kha-drill Drill',
+  suite: 'kha-drill Suite',
+} as const;
 
 export function jsonSchema(name: SchemaName): Record<string, unknown> {
   // io: 'input' describes what users write: fields with defaults are optional

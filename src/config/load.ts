@@ -7,10 +7,11 @@ import { ValidationError, type Problem } from '../errors.js';
 import { parseConfigText, readConfigText, type YamlSource } from './source.js';
 import { issuesToProblems } from './issues.js';
 import { checkDrillReferences, checkInventoryRules } from './references.js';
-import { API_VERSION, Drill, Inventory } from './schema.js';
+import { API_VERSION, Drill, Inventory, Suite } from './schema.js';
+import { checkSuiteReferences } from '../gameday/suite-check.js';
 import { suggestion } from './suggest.js';
 
-export const CONFIG_KINDS = ['Inventory', 'Drill'] as const;
+export const CONFIG_KINDS = ['Inventory', 'Drill', 'Suite'] as const;
 export type ConfigKind = (typeof CONFIG_KINDS)[number];
 
 export interface LoadOptions {
@@ -24,7 +25,8 @@ export interface LoadOptions {
 
 export type LoadedConfig =
   | { kind: 'Inventory'; file: string; absPath: string; data: Inventory }
-  | { kind: 'Drill'; file: string; absPath: string; data: Drill };
+  | { kind: 'Drill'; file: string; absPath: string; data: Drill }
+  | { kind: 'Suite'; file: string; absPath: string; data: Suite };
 
 export interface CheckResult {
   problems: Problem[];
@@ -76,6 +78,13 @@ export function checkConfigText(
     else problems.push(...checkInventoryRules(result.data, source));
     if (problems.length || !result.success) return { problems: sortProblems(problems) };
     return { problems, config: { kind: 'Inventory', file, absPath, data: result.data } };
+  }
+  if (kind.kind === 'Suite') {
+    const result = Suite.safeParse(raw);
+    if (!result.success) problems.push(...issuesToProblems(result.error.issues, raw, Suite, source));
+    problems.push(...checkSuiteReferences(raw, source, { absPath, cwd: opts.cwd ?? process.cwd() }));
+    if (problems.length || !result.success) return { problems: sortProblems(dedupe(problems)) };
+    return { problems, config: { kind: 'Suite', file, absPath, data: result.data } };
   }
   const result = Drill.safeParse(raw);
   if (!result.success) problems.push(...issuesToProblems(result.error.issues, raw, Drill, source));
@@ -147,6 +156,13 @@ export function loadInventoryFile(
   const c = loadConfigFile(file, { ...opts, expect: 'Inventory' });
   if (c.kind !== 'Inventory')
     throw new ValidationError([{ file, message: `expected an Inventory, got ${article(c.kind)}` }]);
+  return c.data;
+}
+
+export function loadSuiteFile(file: string, opts: Omit<LoadOptions, 'expect' | 'inventory'> = {}): Suite {
+  const c = loadConfigFile(file, { ...opts, expect: 'Suite' });
+  if (c.kind !== 'Suite')
+    throw new ValidationError([{ file, message: `expected a Suite, got ${article(c.kind)}` }]);
   return c.data;
 }
 

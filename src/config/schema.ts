@@ -381,3 +381,46 @@ export const Drill = z
   })
   .describe('A kha-drill drill: steady state, fault, observation, restore and SLO bounds.');
 export type Drill = z.infer<typeof Drill>;
+
+// ---------------------------------------------------------------------------------------------
+// Suite (game-days: several drills, repeated, with statistics and aggregate SLOs)
+// ---------------------------------------------------------------------------------------------
+
+export const SuiteDrill = z
+  .strictObject({
+    drill: z
+      .string()
+      .min(1)
+      .describe('A drill name (./drills, then built-in) or a path relative to the suite file.'),
+    iterations: z.number().int().min(1).max(1000).default(1).describe('How many times to run it.'),
+    slo: z
+      .array(Expression)
+      .default([])
+      .describe(
+        'Extra SLOs, or replacements of the drill’s SLOs on the same subject. Aggregates such as ' +
+          '`p(95)(lease.takeover_s) < 18` are judged across the iterations; plain ones per iteration.',
+      ),
+    cooldown: Duration.optional().describe('Pause after each of its iterations (default: the suite’s).'),
+  })
+  .describe('One drill of a suite.');
+export type SuiteDrill = z.infer<typeof SuiteDrill>;
+
+export const Suite = z
+  .strictObject({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal('Suite'),
+    metadata: z.strictObject({
+      name: Name,
+      description: z.string().min(1),
+    }),
+    drills: z.array(SuiteDrill).min(1),
+    cooldown: Duration.default('30s').describe(
+      'Pause between runs, after the cluster is back in steady state.',
+    ),
+    stopOnFail: z
+      .boolean()
+      .default(false)
+      .describe('Stop after the first iteration that does not pass (default: run them all).'),
+  })
+  .describe('A kha-drill suite: a game-day of drills, each repeated, with statistics per metric.');
+export type Suite = z.infer<typeof Suite>;

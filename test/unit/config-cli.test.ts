@@ -136,11 +136,13 @@ describe('kha-drill schema', () => {
     expect(one.code).toBe(0);
     expect(JSON.parse(one.stdout)).toMatchObject({ title: 'kha-drill Drill', type: 'object' });
     const both = JSON.parse((await run(['schema'])).stdout) as Record<string, unknown>;
-    expect(Object.keys(both)).toEqual(['inventory', 'drill']);
+    expect(Object.keys(both)).toEqual(['inventory', 'drill', 'suite']);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'kha-schema-'));
     try {
       const r = await run(['schema', '--out', 'out'], { cwd: dir });
-      expect(r.stdout).toBe('wrote out/inventory.schema.json\nwrote out/drill.schema.json\n');
+      expect(r.stdout).toBe(
+        'wrote out/inventory.schema.json\nwrote out/drill.schema.json\nwrote out/suite.schema.json\n',
+      );
       expect(readFileSync(path.join(dir, 'out/drill.schema.json'), 'utf8')).toBe(one.stdout);
     } finally {
       rmSync(dir, { recursive: true, force: true });

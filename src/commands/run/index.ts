@@ -30,11 +30,19 @@ import {
   type LoadedDrill,
   type LoadedInventory,
 } from '../../engine/session.js';
+import {
+  drillsToPlan,
+  isGameDay,
+  runGameDayCommand,
+  withClusterLock,
+  withGameDayOptions,
+  type GameDayFlags,
+} from '../../gameday/command.js';
 import { runPlan } from '../plan/index.js';
 import type { RegisterCommand } from '../index.js';
 import { ListrProgress } from './listr-progress.js';
 
-export interface RunOptions {
+export interface RunOptions extends GameDayFlags {
   inventory?: string;
   out: string;
   format?: string;
@@ -44,19 +52,22 @@ export interface RunOptions {
 }
 
 export const registerRun: RegisterCommand = (program, ctx, setExit) => {
-  program
-    .command('run')
-    .description('run drills: preflight, steady state, inject, observe, restore (always), report')
-    .argument('<drill...>', 'drill names or files')
-    .option('-i, --inventory <file>', 'inventory (default: KHA_INVENTORY, then ./inventory.yaml)')
-    .option('--out <dir>', 'where run folders are written', 'reports')
-    .option('--format <list>', 'report formats: json,junit,md,html (default: all)')
-    .option('--dry-run', 'resolve targets and print every step as it would run; touch nothing')
-    .option('--yes', 'accept a plan that the drill marks allowQuorumLoss: true')
-    .option('--quiet', 'no progress, only warnings and the result line')
-    .action(async (drills: string[], opts: RunOptions) => {
-      setExit(await runCommand(ctx, drills, opts));
-    });
+  withGameDayOptions(
+    program
+      .command('run')
+      .description(
+        'run drills or a suite: preflight, steady state, inject, observe, restore (always), report',
+      )
+      .argument('<drill...>', 'drill names or files, or one suite file (kind: Suite)')
+      .option('-i, --inventory <file>', 'inventory (default: KHA_INVENTORY, then ./inventory.yaml)')
+      .option('--out <dir>', 'where run folders are written', 'reports')
+      .option('--format <list>', 'report formats: json,junit,md,html (default: all)')
+      .option('--dry-run', 'resolve targets and print every step as it would run; touch nothing')
+      .option('--yes', 'accept a plan that the drill marks allowQuorumLoss: true')
+      .option('--quiet', 'no progress, only warnings and the result line'),
+  ).action(async (drills: string[], opts: RunOptions) => {
+    setExit(await runCommand(ctx, drills, opts));
+  });
 };
 
 function progressFor(ctx: Context, opts: RunOptions): Progress {
@@ -68,22 +79,30 @@ export async function runCommand(ctx: Context, drills: string[], opts: RunOption
   if (opts.dryRun)
     return runPlan(
       ctx,
-      drills,
+      drillsToPlan(ctx, drills),
       opts.yes
         ? { ...(opts.inventory ? { inventory: opts.inventory } : {}), yes: true }
         : { ...(opts.inventory ? { inventory: opts.inventory } : {}) },
     );
   const formats = parseFormats(opts.format);
+  // suites, --iterations, --baseline…: one suite directory with statistics (gameday/)
+  if (isGameDay(ctx, drills, opts))
+    return runGameDayCommand(ctx, drills, opts, (inv, d, runDir) =>
+      runOne(ctx, inv, d, opts, formats, runDir),
+    );
   const inv = loadInventoryFor(ctx, opts.inventory);
   // every drill is validated before the first one runs
   const loaded = drills.map((d) => loadDrillFor(ctx, d, inv.inventory));
-  let worst: number = ExitCode.Ok;
-  for (const d of loaded) {
-    const code = await runOne(ctx, inv, d, opts, formats);
-    worst = Math.max(worst, code);
-    if (code >= ExitCode.NotSteady) break;
-  }
-  return worst;
+  const lockId = `${new Date().toISOString()}-${loaded.map((d) => d.drill.metadata.name).join('+')}`;
+  return withClusterLock(ctx, inv, opts, lockId, async () => {
+    let worst: number = ExitCode.Ok;
+    for (const d of loaded) {
+      const code = (await runOne(ctx, inv, d, opts, formats)).exitCode;
+      worst = Math.max(worst, code);
+      if (code >= ExitCode.NotSteady) break;
+    }
+    return worst;
+  });
 }
 
 async function runOne(
@@ -92,10 +111,12 @@ async function runOne(
   d: LoadedDrill,
   opts: RunOptions,
   formats: ReportFormat[],
-): Promise<number> {
+  /** an existing directory to run in (a game-day iteration's) */
+  intoDir?: string,
+): Promise<RunResult> {
   const outDir = resolve(ctx.cwd, opts.out);
   const startedAt = new Date().toISOString();
-  const runDir = await createRunDir(outDir, startedAt, d.drill.metadata.name);
+  const runDir = intoDir ?? (await createRunDir(outDir, startedAt, d.drill.metadata.name));
   const runId = basename(runDir);
   const timeline = new Timeline({ file: resolve(runDir, TIMELINE_FILE) });
   const progress = progressFor(ctx, opts);
@@ -145,7 +166,7 @@ async function runOne(
     ctx.stderr.write(`warning: could not write the reports into ${runDir}: ${(err as Error).message}\n`);
   }
   printResult(ctx, result, runDir);
-  return result.exitCode;
+  return result;
 }
 
 function printResult(ctx: Context, r: RunResult, runDir: string): void {

@@ -19,9 +19,9 @@ import type { RegisterCommand } from '../index.js';
 export const registerSchema: RegisterCommand = (program, ctx, setExit) => {
   program
     .command('schema')
-    .description('print the JSON Schema of the inventory or drill format (both when not named)')
+    .description('print the JSON Schema of the inventory, drill or suite format (all when not named)')
     .addArgument(new Argument('[format]', 'which format').choices(SCHEMA_NAMES))
-    .option('--out <dir>', 'write <dir>/inventory.schema.json and <dir>/drill.schema.json instead')
+    .option('--out <dir>', 'write <dir>/<format>.schema.json for each instead')
     .action((format: SchemaName | undefined, opts: { out?: string }) => {
       setExit(runSchema(ctx, format, opts));
     });
