@@ -164,9 +164,18 @@ describe('runDrill', () => {
     const r = await runDrill(h.deps);
     expect(r).toMatchObject({ outcome: 'restore-failed', exitCode: 5 });
     expect(r.restore.pending).toEqual([
-      'kube-controller-manager on master-2 is not active (it was before the drill)',
+      'start kube-controller-manager, which ran before the drill on master-2: systemctl start kube-controller-manager',
     ]);
     expect(h.cluster.commands.map((c) => c.command)).not.toContain('systemctl start kube-controller-manager');
+    // left pending in the journal, so `kha-drill recover` starts it
+    expect(readPendingJournal(env, 'test-cluster')?.entries).toContainEqual(
+      expect.objectContaining({
+        status: 'pending',
+        master: 'master-2',
+        commands: ['systemctl start kube-controller-manager'],
+        verify: 'systemctl is-active kube-controller-manager',
+      }),
+    );
   });
 
   it('refuses to start while a journal is pending, naming it and recover (exit 3)', async () => {

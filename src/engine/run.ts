@@ -24,7 +24,13 @@ import { resolveAndRender } from './plan.js';
 import { captureBaseline, preflight, StopBeforeInject, watchersReady } from './preflight.js';
 import { replayUndo } from './restore.js';
 import { aborted, errMessage, pauseWith, realSleep } from './sleep.js';
-import { lostServices, snapshotServices, type ServiceSnapshot } from './service-snapshot.js';
+import {
+  lostServices,
+  restartUndo,
+  snapshotServices,
+  type LostService,
+  type ServiceSnapshot,
+} from './service-snapshot.js';
 import { runStep, type StepRunner } from './step-runner.js';
 import type { TargetContext } from './targets/index.js';
 import type { RenderedStep } from './types.js';
@@ -392,7 +398,8 @@ export async function runDrill(deps: RunDeps): Promise<RunResult> {
   async function compareServices(): Promise<void> {
     const boundS = deps.servicesSettleS ?? 20;
     const start = timeline.now();
-    let lost: string[] = [];
+    let lost: LostService[] = [];
+    const names = (): string => lost.map((l) => `${l.component} on ${l.master}`).join(', ');
     for (;;) {
       lost = lostServices(s.servicesBefore, await snapshotServices(inventory, remote));
       const elapsed = timeline.now() - start;
@@ -401,14 +408,15 @@ export async function runDrill(deps: RunDeps): Promise<RunResult> {
         'every service that ran before the drill to run again',
         elapsed,
         boundS,
-        `not active: ${lost.join(', ')}`,
+        `not active: ${names()}`,
       );
       await sleep(1000);
     }
     if (lost.length === 0) return;
     s.restoreOk = false;
-    for (const l of lost) s.restorePending.push(`${l} is not active (it was before the drill)`);
-    const msg = `not as found: ${lost.join(', ')} not active after restore (active before the drill)`;
+    // pending in the journal (and so in the restore's pending list): `kha-drill recover` starts them
+    for (const [n, l] of lost.entries()) s.journal?.add(restartUndo(inventory, l, n));
+    const msg = `not as found: ${names()} not active after restore (active before the drill)`;
     mark('note', msg);
     progress.warn(msg);
   }

@@ -6,7 +6,7 @@
 import type { ComponentName, Inventory } from '../config/schema.js';
 import { ALL_COMPONENTS } from './conditions.js';
 import { serviceCommands } from './services.js';
-import type { Remote } from './types.js';
+import type { Remote, UndoSpec } from './types.js';
 
 /** `master/component` → active */
 export type ServiceSnapshot = Map<string, boolean>;
@@ -29,14 +29,34 @@ export async function snapshotServices(inventory: Inventory, remote: Remote): Pr
   return snap;
 }
 
-/** Services active before and not after, as `kube-scheduler on master-2`. */
-export function lostServices(before: ServiceSnapshot, after: ServiceSnapshot): string[] {
-  const lost: string[] = [];
+export interface LostService {
+  master: string;
+  component: ComponentName;
+}
+
+/** Services active before and not after. */
+export function lostServices(before: ServiceSnapshot, after: ServiceSnapshot): LostService[] {
+  const lost: LostService[] = [];
   for (const [key, was] of before) {
     if (was && after.get(key) === false) {
       const [master, component] = key.split('/') as [string, ComponentName];
-      lost.push(`${component} on ${master}`);
+      lost.push({ master, component });
     }
   }
   return lost;
+}
+
+/**
+ * The undo that brings a lost service back, journaled as pending so that `kha-drill recover`
+ * starts it when the run could not.
+ */
+export function restartUndo(inventory: Inventory, l: LostService, n: number): UndoSpec {
+  const s = serviceCommands(inventory.services);
+  return {
+    id: `post.${n}`,
+    master: l.master,
+    description: `start ${l.component}, which ran before the drill`,
+    commands: [s.start(l.component)],
+    verify: s.isActive(l.component),
+  };
 }
