@@ -333,9 +333,11 @@ export async function runDrill(deps: RunDeps): Promise<RunResult> {
     const timeoutS = parseDuration(drill.observe.timeout);
     const observeStart = timeline.now();
     const done = new AbortController();
+    // one listener for the whole observe: a fresh `aborted()` per tick would pile them up
+    const observeDone = aborted(done.signal);
     const abortLoop = (async () => {
       while (!stop.aborted && !done.signal.aborted && drill.abort.length > 0) {
-        await Promise.race([pause(deps.abortIntervalMs ?? 500, stop), aborted(done.signal)]);
+        await Promise.race([pause(deps.abortIntervalMs ?? 500, stop), observeDone]);
         if (stop.aborted || done.signal.aborted) break;
         let fired: string | null = null;
         try {
