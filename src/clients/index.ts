@@ -17,11 +17,11 @@ export {
   KubeClient,
   type Lease,
   type LeaseList,
-  type LeaseSpec,
   type WatchEnd,
   type WatchEvent,
   type WatchOptions,
 } from './kube.js';
+export type { LeaseSpec } from '../kube/lease.js';
 export {
   defaultKubeconfigPath,
   KubeconfigError,

@@ -5,20 +5,16 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { leasePath, type LeaseMetadata, type LeaseSpec } from '../kube/lease.js';
 import { errorMessage, httpRequest, keepAliveAgent, tlsRequestOptions } from './http.js';
 import type { KubeConnection } from './kubeconfig.js';
 
-export interface LeaseSpec {
-  holderIdentity?: string;
-  leaseDurationSeconds?: number;
-  /** MicroTime strings, exactly as the API returned them */
-  acquireTime?: string;
-  renewTime?: string;
-  leaseTransitions?: number;
-}
-
+/**
+ * A Lease as read back: list items carry no kind/apiVersion, a stored object always has a
+ * resourceVersion, and nothing here counts on a spec.
+ */
 export interface Lease {
-  metadata: { name: string; namespace?: string; resourceVersion: string; uid?: string };
+  metadata: Pick<LeaseMetadata, 'name' | 'uid'> & { namespace?: string; resourceVersion: string };
   spec?: LeaseSpec;
 }
 
@@ -58,13 +54,6 @@ export class KubeApiError extends Error {
     super(message);
     this.name = 'KubeApiError';
   }
-}
-
-const LEASES = '/apis/coordination.k8s.io/v1';
-
-function leasesPath(namespace?: string, name?: string): string {
-  const ns = namespace === undefined ? '' : `/namespaces/${encodeURIComponent(namespace)}`;
-  return `${LEASES}${ns}/leases${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;
 }
 
 function query(params: Record<string, string | number | boolean | undefined>): string {
@@ -116,7 +105,7 @@ export class KubeClient {
   /** The Lease, or null when it does not exist. */
   async getLease(namespace: string, name: string, timeoutMs = 5000): Promise<Lease | null> {
     try {
-      return (await this.getJson(leasesPath(namespace, name), timeoutMs)) as Lease;
+      return (await this.getJson(leasePath(namespace, name), timeoutMs)) as Lease;
     } catch (err) {
       if (err instanceof KubeApiError && err.status === 404) return null;
       throw err;
@@ -128,7 +117,7 @@ export class KubeClient {
     namespace?: string,
     options: { fieldSelector?: string; timeoutMs?: number } = {},
   ): Promise<LeaseList> {
-    const path = leasesPath(namespace) + query({ fieldSelector: options.fieldSelector });
+    const path = leasePath(namespace) + query({ fieldSelector: options.fieldSelector });
     const list = (await this.getJson(path, options.timeoutMs)) as LeaseList;
     return { metadata: { resourceVersion: list.metadata?.resourceVersion ?? '' }, items: list.items ?? [] };
   }
@@ -145,7 +134,7 @@ export class KubeClient {
     onOpen?: () => void,
   ): Promise<WatchEnd> {
     const path =
-      leasesPath(namespace) +
+      leasePath(namespace) +
       query({
         watch: 1,
         resourceVersion: options.resourceVersion,

@@ -10,6 +10,7 @@ import type { MetricResult } from '../metrics/types.js';
 import { REPORT_SCHEMA_VERSION, type RunResult, type StepRecord, type Verdict } from '../report/result.js';
 import { evaluateAbort, evaluateSlos } from '../slo/evaluate.js';
 import type { NewEvent, Phase } from '../timeline/events.js';
+import { aborted } from '../time/sleep.js';
 import {
   checkCondition,
   describeCondition,
@@ -23,7 +24,7 @@ import { decideOutcome, type OutcomeInput } from './outcome.js';
 import { resolveAndRender } from './plan.js';
 import { captureBaseline, preflight, StopBeforeInject, watchersReady } from './preflight.js';
 import { replayUndo } from './restore.js';
-import { aborted, errMessage, pauseWith, realSleep } from './sleep.js';
+import { errMessage, pauseWith, realSleep } from './sleep.js';
 import {
   lostServices,
   restartUndo,

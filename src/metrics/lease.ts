@@ -4,7 +4,7 @@
  */
 import { isSilentWatch } from '../timeline/blind-reasons.js';
 import type { LeaseEvent } from '../timeline/events.js';
-import { microDiff, parseMicroTime } from './microtime.js';
+import { microDiff, parseMicroTime } from '../kube/microtime.js';
 import type { MetricOptions } from './options.js';
 import type { MetricResult } from './types.js';
 import { blindDuring, describeBlind, fmt, labelled, measured, unknown, type RunView } from './view.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { MemberStatus } from '../clients/etcd.js';
 import type { Lease } from '../clients/kube.js';
 import type { ProbeResult } from '../clients/probe.js';
-import { gatherStatus, leaseRow, parseMicroTime, type StatusProbes, type StatusTarget } from './gather.js';
+import { gatherStatus, leaseRow, type StatusProbes, type StatusTarget } from './gather.js';
 
 const masters = [1, 2, 3].map((n) => ({
   name: `master-${n}`,
@@ -64,16 +64,6 @@ function fake(opts: { deadServers?: string[]; deadEtcd?: string[] } = {}): Statu
     now: () => NOW,
   };
 }
-
-describe('parseMicroTime', () => {
-  it.each([
-    ['2025-01-01T00:00:08.500000Z', NOW - 1500],
-    ['2025-01-01T00:00:08.000001Z', NOW - 2000 + 0.001],
-    ['2025-01-01T00:00:10Z', NOW],
-    ['2025-01-01T01:00:10.000000+01:00', NOW],
-  ])('%s', (text, ms) => expect(parseMicroTime(text)).toBeCloseTo(ms, 6));
-  it('is NaN for anything else', () => expect(parseMicroTime('yesterday')).toBeNaN());
-});
 
 describe('leaseRow', () => {
   it.each([

@@ -6,6 +6,8 @@
 import type { MemberStatus } from '../clients/etcd.js';
 import type { Lease } from '../clients/kube.js';
 import type { ProbeResult } from '../clients/probe.js';
+import { masterOfHolder } from '../kube/lease.js';
+import { microTimeToEpochMs } from '../kube/microtime.js';
 import {
   LOAD_BALANCER,
   STATUS_SCHEMA_VERSION,
@@ -46,23 +48,6 @@ export interface StatusProbes {
   now(): number;
 }
 
-/** MicroTime (`2024-05-01T12:00:00.123456Z`) → epoch ms with the microseconds kept; NaN if not one. */
-export function parseMicroTime(text: string): number {
-  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(text);
-  if (!m) return Number.NaN;
-  const whole = Date.parse(`${m[1]}${m[3]}`);
-  const fraction = m[2] ? Number(`0.${m[2]}`) * 1000 : 0;
-  return whole + fraction;
-}
-
-/** The master whose nodeName prefixes a holder identity (`<nodeName>_<uuid>`). */
-export function masterOfHolder(
-  holder: string,
-  masters: readonly Pick<StatusMaster, 'name' | 'nodeName'>[],
-): string | null {
-  return masters.find((m) => holder.startsWith(`${m.nodeName}_`))?.name ?? null;
-}
-
 export function etcdRow(master: StatusMaster, s: MemberStatus): EtcdRow {
   return {
     master: master.name,
@@ -91,7 +76,7 @@ export function leaseRow(
 ): LeaseRow {
   const spec = lease?.spec ?? {};
   const holder = spec.holderIdentity ? spec.holderIdentity : null;
-  const renewed = spec.renewTime ? parseMicroTime(String(spec.renewTime)) : Number.NaN;
+  const renewed = spec.renewTime ? microTimeToEpochMs(String(spec.renewTime)) : Number.NaN;
   const age = Number.isFinite(renewed) ? Math.max(0, (nowMs - renewed) / 1000) : null;
   const duration = typeof spec.leaseDurationSeconds === 'number' ? spec.leaseDurationSeconds : null;
   return {
@@ -99,7 +84,7 @@ export function leaseRow(
     read: true,
     exists: lease !== null,
     holder,
-    master: holder ? masterOfHolder(holder, masters) : null,
+    master: masterOfHolder(holder, masters),
     renewAgeSeconds: age === null ? null : Math.round(age * 10) / 10,
     leaseDurationSeconds: duration,
     stale: holder !== null && age !== null && duration !== null && age > duration,

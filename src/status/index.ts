@@ -4,8 +4,6 @@ export {
   etcdRow,
   gatherStatus,
   leaseRow,
-  masterOfHolder,
-  parseMicroTime,
   type StatusMaster,
   type StatusProbes,
   type StatusTarget,

@@ -18,8 +18,9 @@ import type { LeaseList } from '../clients/kube.js';
 import { silentWatchReason } from '../timeline/blind-reasons.js';
 import type { NewEvent } from '../timeline/events.js';
 import type { EventSink } from '../timeline/timeline.js';
+import { masterOfHolder } from '../kube/lease.js';
+import { sleep } from '../time/sleep.js';
 import { kubeConnectionOf } from './kube-context.js';
-import { masterOfHolder, sleep } from './loop.js';
 import type { StopWatcher, WatcherContext } from './types.js';
 
 export const DEFAULT_LEASES = ['kube-system/kube-scheduler', 'kube-system/kube-controller-manager'];

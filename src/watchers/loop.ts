@@ -1,18 +1,5 @@
 /** Small timing helpers shared by the watchers. */
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, Math.max(0, ms));
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
+import { sleep } from '../time/sleep.js';
 
 /**
  * Calls `poll` every `intervalMs` (start to start) until stopped. A poll never overlaps the
@@ -39,13 +26,4 @@ export function startPolling(
     controller.abort();
     await loop;
   };
-}
-
-/** `<nodeName>_…` → the master with that nodeName. */
-export function masterOfHolder(
-  holder: string | null | undefined,
-  masters: { name: string; nodeName: string }[],
-): string | null {
-  if (!holder) return null;
-  return masters.find((m) => holder.startsWith(`${m.nodeName}_`))?.name ?? null;
 }

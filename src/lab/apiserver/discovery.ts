@@ -1,6 +1,6 @@
 /** Static discovery documents: just enough of /api and /apis for kubectl and client libraries. */
 import { createHash } from 'node:crypto';
-import { formatWholeSeconds } from './microtime.js';
+import { formatWholeSeconds } from '../../kube/microtime.js';
 
 export const GIT_VERSION = 'v1.30.0-kha-lab';
 

@@ -1,39 +1,8 @@
 /** The Lease object: decoding request bodies, server-set fields, validation and the etcd encoding. */
 import { randomUUID } from 'node:crypto';
-import { MicroTimeError, formatWholeSeconds, normalizeMicroTime } from './microtime.js';
+import { LEASE_API_VERSION, type Lease, type LeaseMetadata, type LeaseSpec } from '../../kube/lease.js';
+import { MicroTimeError, formatWholeSeconds, normalizeMicroTime } from '../../kube/microtime.js';
 import { type FieldError, StatusError, badRequest, invalid } from './status.js';
-
-export const API_VERSION = 'coordination.k8s.io/v1';
-
-export interface LeaseMetadata {
-  name: string;
-  generateName?: string;
-  namespace: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  ownerReferences?: unknown[];
-}
-
-export interface LeaseSpec {
-  holderIdentity?: string;
-  leaseDurationSeconds?: number;
-  acquireTime?: string;
-  renewTime?: string;
-  leaseTransitions?: number;
-  preferredHolder?: string;
-  strategy?: string;
-}
-
-export interface Lease {
-  kind: 'Lease';
-  apiVersion: typeof API_VERSION;
-  metadata: LeaseMetadata;
-  spec: LeaseSpec;
-}
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -95,14 +64,14 @@ export function decodeLease(body: unknown, urlNamespace: string | undefined): Le
   if (body.kind !== undefined && body.kind !== 'Lease') {
     throw new StatusError(
       badRequest(
-        `the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${API_VERSION})`,
+        `the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${LEASE_API_VERSION})`,
       ),
     );
   }
-  if (body.apiVersion !== undefined && body.apiVersion !== API_VERSION) {
+  if (body.apiVersion !== undefined && body.apiVersion !== LEASE_API_VERSION) {
     throw new StatusError(
       badRequest(
-        `the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${API_VERSION})`,
+        `the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${LEASE_API_VERSION})`,
       ),
     );
   }
@@ -151,7 +120,7 @@ export function decodeLease(body: unknown, urlNamespace: string | undefined): Le
   if (preferred !== undefined) spec.preferredHolder = preferred;
   const strategy = optString(s.strategy, 'LeaseSpec.spec.strategy');
   if (strategy !== undefined) spec.strategy = strategy;
-  return { kind: 'Lease', apiVersion: API_VERSION, metadata, spec };
+  return { kind: 'Lease', apiVersion: LEASE_API_VERSION, metadata, spec };
 }
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -250,13 +219,18 @@ function orderSpec(s: LeaseSpec): LeaseSpec {
 export function encodeForStorage(lease: Lease): string {
   const metadata = orderMetadata({ ...lease.metadata });
   delete metadata.resourceVersion;
-  return JSON.stringify({ kind: 'Lease', apiVersion: API_VERSION, metadata, spec: orderSpec(lease.spec) });
+  return JSON.stringify({
+    kind: 'Lease',
+    apiVersion: LEASE_API_VERSION,
+    metadata,
+    spec: orderSpec(lease.spec),
+  });
 }
 
 export function decodeFromStorage(value: string, modRevision: string): Lease {
   const raw = JSON.parse(value) as Lease;
   const metadata = orderMetadata({ ...raw.metadata, resourceVersion: modRevision });
-  return { kind: 'Lease', apiVersion: API_VERSION, metadata, spec: orderSpec(raw.spec ?? {}) };
+  return { kind: 'Lease', apiVersion: LEASE_API_VERSION, metadata, spec: orderSpec(raw.spec ?? {}) };
 }
 
 export function storageKey(namespace: string, name: string): string {

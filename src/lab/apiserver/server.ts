@@ -2,6 +2,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
+import { LEASE_API_VERSION, type Lease } from '../../kube/lease.js';
 import { Compactor } from './compactor.js';
 import {
   NAMESPACES,
@@ -15,7 +16,6 @@ import {
 } from './discovery.js';
 import type { EtcdClient } from './etcd.js';
 import { EtcdReadiness, renderHealth } from './health.js';
-import { API_VERSION, type Lease } from './lease.js';
 import { openApiV3CoordinationV1, openApiV3Root } from './openapi.js';
 import { patchTypeOf } from './patch.js';
 import { SelectorError, parseFieldSelector, parseLabelSelector } from './selectors.js';
@@ -302,7 +302,7 @@ export class LabApiServer {
       if (tableReq) return this.leaseTable(tableReq, list.items, list.resourceVersion, q);
       return new Reply(200, {
         kind: 'LeaseList',
-        apiVersion: API_VERSION,
+        apiVersion: LEASE_API_VERSION,
         metadata: { resourceVersion: list.resourceVersion },
         items: list.items.map(withoutKind),
       });

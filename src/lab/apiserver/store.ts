@@ -1,7 +1,7 @@
 /** Lease storage in etcd with kube-apiserver's registry semantics (create, update, patch, delete, list). */
 import { EtcdError, type EtcdClient, type KeyValue } from './etcd.js';
+import type { Lease } from '../../kube/lease.js';
 import {
-  type Lease,
   decodeFromStorage,
   decodeLease,
   encodeForStorage,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Lease } from './lease.js';
+import type { Lease } from '../../kube/lease.js';
 import { humanDuration, leaseRow, negotiateTable } from './table.js';
 
 describe('humanDuration (apimachinery duration.HumanDuration)', () => {

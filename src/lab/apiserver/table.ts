@@ -1,6 +1,6 @@
 /** Server-side printing (meta.k8s.io Table), which kubectl asks for by default in `kubectl get`. */
-import type { Lease } from './lease.js';
-import { parseTime } from './microtime.js';
+import type { Lease } from '../../kube/lease.js';
+import { microTimeToEpochMs } from '../../kube/microtime.js';
 
 /** k8s.io/apimachinery/pkg/util/duration.HumanDuration, as kubectl's AGE column shows it. */
 export function humanDuration(ms: number): string {
@@ -35,7 +35,7 @@ export function humanDuration(ms: number): string {
 
 export function age(creationTimestamp: string | undefined, now: number): string {
   if (!creationTimestamp) return '<unknown>';
-  const t = parseTime(creationTimestamp);
+  const t = microTimeToEpochMs(creationTimestamp);
   return Number.isNaN(t) ? '<unknown>' : humanDuration(now - t);
 }
 

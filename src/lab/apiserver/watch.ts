@@ -3,15 +3,9 @@
  * on a chunked 200 response.
  */
 import type http from 'node:http';
+import { LEASE_API_VERSION, type Lease } from '../../kube/lease.js';
 import { type EtcdClient, type WatchEvent } from './etcd.js';
-import {
-  API_VERSION,
-  type Lease,
-  decodeFromStorage,
-  parseStorageKey,
-  storagePrefix,
-  withResourceVersion,
-} from './lease.js';
+import { decodeFromStorage, parseStorageKey, storagePrefix, withResourceVersion } from './lease.js';
 import { type FieldRequirement, type LabelRequirement, matchesFields, matchesLabels } from './selectors.js';
 import { type Status, expired } from './status.js';
 import { type IncludeObject, LEASE_COLUMNS, type TableRequest, leaseRow, table } from './table.js';
@@ -32,7 +26,7 @@ export interface WatchRequest {
 }
 
 export function bookmarkObject(resourceVersion: string): Record<string, unknown> {
-  return { kind: 'Lease', apiVersion: API_VERSION, metadata: { resourceVersion }, spec: {} };
+  return { kind: 'Lease', apiVersion: LEASE_API_VERSION, metadata: { resourceVersion }, spec: {} };
 }
 
 /** upstream: a random timeout between the minimum request timeout (30 min) and twice that. */

@@ -4,7 +4,7 @@ import { LeaderElector, type ElectorEvent, type ElectorOutcome } from './elector
 import { HttpLeaseApi } from './http-lease-api.js';
 import type { LeaseApi } from './lease.js';
 import { LeaseLock } from './lease-lock.js';
-import { nowMicroTime } from './microtime.js';
+import { nowMicroTime } from '../../kube/microtime.js';
 import type { CandidateOptions } from './options.js';
 import { RateLimiter, TruthLog, type TruthInput } from './truth-log.js';
 

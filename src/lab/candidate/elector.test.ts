@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LeaderElector, validateTimings, type ElectorEvent } from './elector.js';
 import { LeaseApiError } from './lease.js';
 import { LeaseLock } from './lease-lock.js';
-import { formatMicroTime } from './microtime.js';
+import { formatMicroTime } from '../../kube/microtime.js';
 import { LeaseStore, MemoryLeaseApi } from './testing/lease-store.js';
 
 const NS = 'kube-system';

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
-import { LeaseApiError, leasePath, type Lease, type LeaseApi, type RequestOptions } from './lease.js';
+import { leasePath, type Lease } from '../../kube/lease.js';
+import { LeaseApiError, type LeaseApi, type RequestOptions } from './lease.js';
 
 export interface HttpLeaseApiOptions {
   /** `http://host:port` or `https://host:port` */

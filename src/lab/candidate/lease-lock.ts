@@ -1,9 +1,9 @@
-import { wholeSeconds } from './microtime.js';
+import type { Lease } from '../../kube/lease.js';
+import { formatWholeSeconds, microTimeToEpochMs } from '../../kube/microtime.js';
 import {
   leaseSpecToRecord,
   recordToLeaseSpec,
   type LeaderElectionRecord,
-  type Lease,
   type LeaseApi,
   type RequestOptions,
 } from './lease.js';
@@ -71,8 +71,14 @@ export function rawRecord(r: LeaderElectionRecord): string {
   return JSON.stringify([
     r.holderIdentity,
     r.leaseDurationSeconds,
-    wholeSeconds(r.acquireTime),
-    wholeSeconds(r.renewTime),
+    asTime(r.acquireTime),
+    asTime(r.renewTime),
     r.leaderTransitions,
   ]);
+}
+
+/** A time as metav1.Time marshals it: to the whole second (text that is no time stays as it is). */
+function asTime(time: string): string {
+  const ms = microTimeToEpochMs(time);
+  return Number.isNaN(ms) ? time : formatWholeSeconds(ms);
 }

@@ -1,31 +1,8 @@
-/** The slice of coordination.k8s.io/v1 Lease the candidates read and write. */
-
-export interface LeaseSpec {
-  holderIdentity?: string;
-  leaseDurationSeconds?: number;
-  acquireTime?: string;
-  renewTime?: string;
-  leaseTransitions?: number;
-  preferredHolder?: string;
-  strategy?: string;
-}
-
-export interface LeaseMetadata {
-  name: string;
-  namespace: string;
-  resourceVersion?: string;
-  uid?: string;
-  creationTimestamp?: string;
-  // Other server-set fields are carried back unchanged on update.
-  [field: string]: unknown;
-}
-
-export interface Lease {
-  apiVersion: string;
-  kind: string;
-  metadata: LeaseMetadata;
-  spec: LeaseSpec;
-}
+/**
+ * What the candidates do with a Lease: client-go's LeaderElectionRecord and the Lease API they call.
+ * Objects are sent back as the server returned them, so server-set fields survive an update.
+ */
+import type { Lease, LeaseSpec } from '../../kube/lease.js';
 
 /** client-go's LeaderElectionRecord, times as MicroTime strings. */
 export interface LeaderElectionRecord {
@@ -55,11 +32,6 @@ export function recordToLeaseSpec(record: LeaderElectionRecord): LeaseSpec {
     renewTime: record.renewTime,
     leaseTransitions: record.leaderTransitions,
   };
-}
-
-export function leasePath(namespace: string, name?: string): string {
-  const base = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases`;
-  return name === undefined ? base : `${base}/${encodeURIComponent(name)}`;
 }
 
 /** A failed API call: `status` is the HTTP code, 0 when no response arrived (refused, reset, timeout). */

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { parseGoDuration } from './duration.js';
-import { formatMicroTime } from './microtime.js';
 import { parseCandidateArgs } from './options.js';
 
 const base = [
@@ -30,15 +29,6 @@ describe('parseGoDuration', () => {
     ['10x', undefined],
     ['', undefined],
   ])('%s → %s', (text, ms) => expect(parseGoDuration(text)).toBe(ms));
-});
-
-describe('formatMicroTime', () => {
-  it.each([
-    [Date.UTC(2024, 4, 1, 10, 0, 0) + 0.001, '2024-05-01T10:00:00.000001Z'],
-    [Date.UTC(2024, 4, 1, 10, 0, 0) + 123.456, '2024-05-01T10:00:00.123456Z'],
-    [Date.UTC(2024, 4, 1, 10, 0, 59) + 999.999, '2024-05-01T10:00:59.999999Z'],
-    [Date.UTC(2024, 4, 1, 10, 0, 0), '2024-05-01T10:00:00.000000Z'],
-  ])('%f → %s (six digits, Z)', (ms, text) => expect(formatMicroTime(ms)).toBe(text));
 });
 
 describe('parseCandidateArgs', () => {

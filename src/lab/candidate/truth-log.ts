@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { formatMicroTime, wallClockMs } from './microtime.js';
+import { formatMicroTime, wallClockMs } from '../../kube/microtime.js';
 
 export type TruthEventName = 'started' | 'acquired' | 'renewed' | 'lost' | 'released' | 'stopped' | 'error';
 

@@ -10,7 +10,7 @@ import type { TimelineEvent } from '../../timeline/events.js';
 import { escapeXml } from '../escape.js';
 import { formatMeasured, formatNumber } from '../numbers.js';
 import type { RunResult, Verdict } from '../result.js';
-import { longestFailure, type Lanes, type MarkerKind, type Segment } from './lanes.js';
+import { longestFailure, type Lanes, type MarkerKind, type Readiness, type Segment } from './lanes.js';
 
 /** Colours of the drawing; the screenshot test looks for these. */
 export const COLORS = {
@@ -157,18 +157,7 @@ export function renderTimelineSvg(result: RunResult, events: readonly TimelineEv
       y += ROW;
     }
     parts.push(rowLabel('API /readyz', y + 11));
-    for (const s of m.api)
-      parts.push(
-        bar(
-          x,
-          s,
-          y,
-          s.state === 'ready' ? COLORS.ready : COLORS.unready,
-          `API server ${s.state}`,
-          '#ffffff',
-          s.state === 'unready' ? 'unready' : '',
-        ),
-      );
+    for (const s of m.api) parts.push(readinessBar(x, s, y, 'API server', 'unready'));
     blindFor('apiserver', m.name, y);
     y += ROW + 4;
   }
@@ -177,18 +166,7 @@ export function renderTimelineSvg(result: RunResult, events: readonly TimelineEv
   parts.push(text(8, y + 14, 'load balancer / etcd', { size: 12, weight: 'bold' }));
   y += ROW;
   parts.push(rowLabel('LB /readyz', y + 11));
-  for (const s of lanes.lb)
-    parts.push(
-      bar(
-        x,
-        s,
-        y,
-        s.state === 'ready' ? COLORS.ready : COLORS.unready,
-        `load balancer ${s.state}`,
-        '#ffffff',
-        s.state === 'unready' ? 'down' : '',
-      ),
-    );
+  for (const s of lanes.lb) parts.push(readinessBar(x, s, y, 'load balancer', 'down'));
   blindFor('apiserver', 'lb', y);
   y += ROW;
   parts.push(rowLabel('etcd writes', y + 11));
@@ -286,6 +264,26 @@ function bar<S extends string>(
   if (label && fit >= 4)
     out += text(x0 + 3, y + 11, truncate(label, fit), { size: 10, fill: textFill, pointer: false });
   return out;
+}
+
+/** A /readyz lane's segment: green when ready, red and labelled `unreadyLabel` when not. */
+function readinessBar(
+  x: (t: number) => number,
+  s: Segment<Readiness>,
+  y: number,
+  what: string,
+  unreadyLabel: string,
+): string {
+  const ready = s.state === 'ready';
+  return bar(
+    x,
+    s,
+    y,
+    ready ? COLORS.ready : COLORS.unready,
+    `${what} ${s.state}`,
+    '#ffffff',
+    ready ? '' : unreadyLabel,
+  );
 }
 
 function pickMeasurements(result: RunResult, events: readonly TimelineEvent[]): Measurement[] {

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { LeaseApiError, type Lease } from '../lease.js';
+import type { Lease } from '../../../kube/lease.js';
+import { LeaseApiError } from '../lease.js';
 import { LeaseStore } from './lease-store.js';
 
 /** How the fake answers: normally, never (requests hang), or with 503 to everything. */

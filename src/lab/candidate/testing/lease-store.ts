@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { LeaseApiError, type Lease, type LeaseApi, type RequestOptions } from '../lease.js';
+import type { Lease } from '../../../kube/lease.js';
+import { LeaseApiError, type LeaseApi, type RequestOptions } from '../lease.js';
 
 /**
  * In-memory Leases with the API server's concurrency rules: resourceVersion from one global
