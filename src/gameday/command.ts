@@ -30,6 +30,7 @@ import { runGameDay } from './run.js';
 import { waitSteady } from './steady.js';
 import { readRunSummary } from './stored.js';
 import { writeSuiteReport } from './write.js';
+import { sleep } from '../time/sleep.js';
 
 export interface GameDayFlags {
   iterations?: string;
@@ -87,21 +88,6 @@ export function isGameDay(ctx: Pick<Context, 'cwd'>, args: readonly string[], f:
 export function drillsToPlan(ctx: Pick<Context, 'cwd'>, args: readonly string[]): string[] {
   if (!args.some((a) => isSuiteFile(a, ctx.cwd))) return [...args];
   return [...new Set(planGameDay(args, ctx.cwd, {}).drills.map((d) => d.file))];
-}
-
-function abortableSleep(ms: number, stop: AbortSignal): Promise<void> {
-  return new Promise((done) => {
-    if (stop.aborted) return done();
-    const onAbort = () => {
-      clearTimeout(timer);
-      done();
-    };
-    const timer = setTimeout(() => {
-      stop.removeEventListener('abort', onAbort);
-      done();
-    }, ms);
-    stop.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 function lockSettings(f: GameDayFlags): { file: string; ttlS: number } {
@@ -217,10 +203,10 @@ export async function runGameDayCommand(
                 view,
                 remote,
                 env: ctx.env,
-                sleep: abortableSleep,
+                sleep,
                 onWait: (what, el, bound, detail) => log.wait(what, el, bound, detail),
               }),
-            sleep: abortableSleep,
+            sleep,
             log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
             onSignal: (sig, handler) => ctx.onSignal(sig, handler),
           },

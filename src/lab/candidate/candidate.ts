@@ -7,6 +7,7 @@ import { LeaseLock } from './lease-lock.js';
 import { nowMicroTime } from '../../kube/microtime.js';
 import type { CandidateOptions } from './options.js';
 import { RateLimiter, TruthLog, type TruthInput } from './truth-log.js';
+import { sleep } from '../../time/sleep.js';
 
 export interface CandidateIo {
   stdout(line: string): void;
@@ -92,7 +93,7 @@ export function startCandidate(options: CandidateOptions, io: CandidateIo): Runn
     {
       now: () => performance.now(),
       microTime: nowMicroTime,
-      sleep: abortableSleep,
+      sleep,
       random: Math.random,
       emit: onEvent,
       onNewLeader: (holder) => say(holder ? `new leader observed: ${holder}` : `lease ${leaseRef} is free`),
@@ -131,25 +132,4 @@ export function startCandidate(options: CandidateOptions, io: CandidateIo): Runn
 
 function readOptional(file: string | undefined): Buffer | undefined {
   return file === undefined ? undefined : fs.readFileSync(file);
-}
-
-export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve();
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(
-      () => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      },
-      Math.max(0, ms),
-    );
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
