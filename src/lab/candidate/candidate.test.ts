@@ -8,8 +8,9 @@ import { FakeLeaseServer } from './testing/fake-lease-server.js';
 import type { TruthEntry } from './truth-log.js';
 
 // Short timings so that failovers take seconds; bounds below are generous on purpose.
-const LEASE_MS = 2_000;
-const RENEW_MS = 1_500;
+// a lease long enough that "released" and "expired" stay far apart even on a loaded machine
+const LEASE_MS = 5_000;
+const RENEW_MS = 3_000;
 const RETRY_MS = 500;
 const NS = 'kube-system';
 
@@ -124,11 +125,13 @@ describe('candidate against the fake Lease server', () => {
     a.stop();
     expect(await a.done).toBe(0);
     expect(holder()).toBe(a.identity);
-    const takeover = await waitFor('b to take over', () => holder() === b.identity, 8_000);
-    // ≥ leaseDuration − one renew interval; ≤ leaseDuration + two jittered retries + slack
+    const takeover = await waitFor('b to take over', () => holder() === b.identity, 12_000);
+    // ≥ leaseDuration − one renew interval; ≤ leaseDuration + two jittered retries + generous slack
     expect(takeover).toBeGreaterThan(LEASE_MS - RETRY_MS - 200);
-    expect(takeover).toBeLessThan(LEASE_MS + 2 * 2.2 * RETRY_MS + 1_000);
+    expect(takeover).toBeLessThan(LEASE_MS + 2 * 2.2 * RETRY_MS + 2_500);
     expect(fake.lease(NS, 'kube-scheduler')?.spec.leaseTransitions).toBe(1);
+    // logged once the PUT returned, which may be just after the server shows it
+    await waitFor('the acquired line', () => truth('master-2').some((l) => l.event === 'acquired'), 2_000);
     expect(truth('master-2').find((l) => l.event === 'acquired')).toMatchObject({
       holder: b.identity,
       transitions: 1,
@@ -142,8 +145,9 @@ describe('candidate against the fake Lease server', () => {
     await sleep(2 * RETRY_MS);
     a.stop();
     expect(await a.done).toBe(0);
-    const takeover = await waitFor('b to take over', () => holder() === b.identity, 4_000);
-    expect(takeover).toBeLessThan(2.2 * RETRY_MS + 500);
+    const takeover = await waitFor('b to take over', () => holder() === b.identity, 6_000);
+    // the next jittered try (≤ 2.2 × retryPeriod), far sooner than an expiry would allow
+    expect(takeover).toBeLessThan(LEASE_MS - 2 * RETRY_MS);
     // release keeps the count; the takeover adds one
     expect(fake.lease(NS, 'kube-scheduler')?.spec.leaseTransitions).toBe(1);
     expect(truth('master-1').find((l) => l.event === 'released')).toMatchObject({
