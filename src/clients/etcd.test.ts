@@ -71,4 +71,24 @@ describe('EtcdMemberClient against a frozen member', () => {
     expect(tried).toEqual(['a', 'b', 'b']);
     cluster.close();
   });
+
+  it('a member that hangs past the deadline is not asked first again', async () => {
+    const cluster = new EtcdCluster([
+      { name: 'a', endpoint: 'http://127.0.0.1:1' },
+      { name: 'b', endpoint: 'http://127.0.0.1:2' },
+    ]);
+    const tried: string[] = [];
+    const op = async (_c: unknown, name: string) => {
+      tried.push(name);
+      if (name === 'a') {
+        await new Promise((r) => setTimeout(r, 60)); // a partitioned member: no answer in time
+        throw new Error('deadline exceeded');
+      }
+      return name;
+    };
+    await expect(cluster.withAnyMember(op, 50)).rejects.toThrow('deadline exceeded');
+    expect(await cluster.withAnyMember(op, 50)).toBe('b');
+    expect(tried).toEqual(['a', 'b']);
+    cluster.close();
+  });
 });

@@ -205,8 +205,8 @@ export class EtcdCluster {
   }
 
   /**
-   * Runs `op` against members in order, starting from the last one that worked, until one
-   * succeeds or the overall deadline passes. Throws the last error.
+   * Runs `op` against members in order, starting from the last one that worked (or the one after
+   * the last that failed), until one succeeds or the overall deadline passes. Throws the last error.
    */
   async withAnyMember<T>(
     op: (client: EtcdMemberClient, name: string) => Promise<T>,
@@ -214,8 +214,9 @@ export class EtcdCluster {
   ): Promise<T> {
     const until = performance.now() + deadlineMs;
     let lastError: unknown = new Error('no etcd members');
+    const first = this.preferred;
     for (let i = 0; i < this.members.length; i++) {
-      const index = (this.preferred + i) % this.members.length;
+      const index = (first + i) % this.members.length;
       const m = this.members[index]!;
       try {
         const result = await op(m.client, m.name);
@@ -223,6 +224,9 @@ export class EtcdCluster {
         return result;
       } catch (err) {
         lastError = err;
+        // a member that swallows requests (partitioned, frozen) can use up the whole deadline:
+        // the next call starts from the next member instead of waiting on it again
+        if (this.preferred === index) this.preferred = (index + 1) % this.members.length;
       }
       if (performance.now() >= until) break;
     }

@@ -39,6 +39,9 @@ function etcdArgv(opts: LabOptions, masters: LabMaster[], m: LabMaster): string[
     '--initial-cluster-token=kha-lab',
     '--logger=zap',
     '--log-outputs=stderr',
+    // etcd ≥ 3.5's default (3.4 defaults to false): an isolated member does not keep raising its
+    // term, so healing a partition does not force a second election
+    '--pre-vote=true',
   ];
   if (opts.tls) {
     const k = pkiPaths(opts.dir);
@@ -114,7 +117,10 @@ export function unitSpecs(opts: LabOptions, masters: LabMaster[], m: LabMaster):
   ];
 }
 
-/** HAProxy in front of the API servers, health-checking /readyz every 500 ms. */
+/**
+ * HAProxy in front of the API servers, health-checking /readyz every 500 ms; a backend marked down
+ * loses its sessions.
+ */
 export function haproxyConfig(opts: LabOptions, masters: LabMaster[]): string {
   const check = opts.tls ? ` check-ssl verify none crt ${pkiPaths(opts.dir).haproxyPem}` : '';
   return [
@@ -143,7 +149,9 @@ export function haproxyConfig(opts: LabOptions, masters: LabMaster[]): string {
     '    balance roundrobin',
     '    option httpchk GET /readyz',
     '    http-check expect status 200',
-    `    default-server inter 500ms fall 2 rise 2${check}`,
+    // Cut the sessions of a backend marked down: in tcp mode a keep-alive client (the candidates,
+    // the watchers' LB probe) would otherwise stay on an API server that lost its etcd.
+    `    default-server inter 500ms fall 2 rise 2 on-marked-down shutdown-sessions${check}`,
     ...masters.map((m) => `    server ${m.name} ${m.address}:${APISERVER_PORT} check`),
     '',
   ].join('\n');

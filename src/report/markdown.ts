@@ -31,6 +31,8 @@ export function renderMarkdown(result: RunResult, _events: readonly TimelineEven
     `## ${ICON[h.status]} ${h.label}: ${escapeMarkdownCell(result.drill.name)} on ${escapeMarkdownCell(result.inventory.cluster)}`,
   );
   out.push('');
+  // what the drill does, e.g. that etcd-leader-stop times a leadership transfer, not an election
+  if (result.drill.description) out.push(`_${escapeMarkdownCell(result.drill.description)}_`, '');
   out.push(
     `${h.meaning} (${verdictCounts(h)}).${result.summary ? ` ${escapeMarkdownCell(result.summary)}` : ''}`,
   );
