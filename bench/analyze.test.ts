@@ -1,0 +1,236 @@
+/**
+ * The benchmark's judgement of one run, on the recorded lab timelines (test/fixtures/timelines):
+ * ground truth is rebuilt as zap / truth-log lines at the instants their .truth.json recorded,
+ * so the error must come out as kha-drill's metric minus that truth.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { computeMetrics } from '../src/metrics/compute.js';
+import type { MetricResult } from '../src/metrics/types.js';
+import type { TimelineEvent } from '../src/timeline/events.js';
+import { analyzeRun, type RunInput } from './analyze.js';
+import type { ProcSample } from './procstat.js';
+import { momentsOf, parseTimeline, requestRates } from './timeline.js';
+import { parseElections, parseTruthLog } from './truth.js';
+
+const dir = fileURLToPath(new URL('../test/fixtures/timelines/', import.meta.url));
+
+function fixture(name: string) {
+  const events = parseTimeline(readFileSync(`${dir}${name}.ndjson`, 'utf8'));
+  const truth = JSON.parse(readFileSync(`${dir}${name}.truth.json`, 'utf8')) as Record<
+    string,
+    number | string
+  >;
+  const m = momentsOf(events);
+  if (typeof m === 'string') throw new Error(m);
+  const primaryLease = typeof truth.primaryLease === 'string' ? truth.primaryLease : undefined;
+  const metrics = computeMetrics(events, primaryLease ? { primaryLease } : {});
+  return { events, truth, m, metrics, injectMs: m.wallMs + m.tInject! * 1000 };
+}
+
+/** epoch ms → RFC 3339 with microseconds, as the candidates log */
+const micro = (ms: number) => {
+  const whole = Math.floor(ms);
+  const us = Math.round((ms - whole) * 1000);
+  return `${new Date(whole).toISOString().slice(0, 23)}${String(us).padStart(3, '0')}Z`;
+};
+
+const metric = (ms: MetricResult[], name: string) => ms.find((x) => x.name === name)!;
+
+/** 20 % of a core at 100 ticks/s, RSS 80 MB, every 100 ms from `fromMs` for `n` samples */
+const procSamples = (fromMs: number, n: number): ProcSample[] =>
+  Array.from({ length: n }, (_, i) => ({
+    at: fromMs + i * 100,
+    ticks: 1000 + 2 * i,
+    rssKb: 80_000 + (i % 2),
+  }));
+
+const base = (
+  f: ReturnType<typeof fixture>,
+): Omit<RunInput, 'drill' | 'measure' | 'elections' | 'truthLines'> => ({
+  pollMs: 100,
+  exitCode: 0,
+  metrics: f.metrics,
+  events: f.events,
+  lease: 'kube-system/kube-scheduler',
+  proc: procSamples(f.m.wallMs - 500, 200),
+  ticksPerS: 100,
+  spawnMs: f.m.wallMs - 300,
+});
+
+describe('analyzeRun on recorded runs', () => {
+  it('etcd-leader-kill: raft.reelection_s against the first "elected leader" line at a higher term', () => {
+    const f = fixture('etcd-leader-kill');
+    const electedMs = f.injectMs + Number(f.truth['raft.reelection_s']) * 1000;
+    const zap = (ms: number, member: string, term: number) =>
+      JSON.stringify({
+        level: 'info',
+        ts: new Date(ms).toISOString(),
+        msg: `raft.node: ${member} elected leader a1 at term ${term}`,
+      });
+    const elections = [
+      ...parseElections(zap(f.m.wallMs - 60_000, 'a1', 2), 'master-1'),
+      // zap logs milliseconds: the later member's line and the truncated one
+      ...parseElections(`${zap(Math.floor(electedMs), 'a1', 3)}\n${zap(electedMs + 4, 'b2', 3)}`, 'master-2'),
+    ];
+    const observedAt = electedMs + 400;
+    const a = analyzeRun({
+      ...base(f),
+      drill: 'etcd-leader-kill',
+      measure: 'raft',
+      elections,
+      truthLines: [],
+      observer: {
+        etcd: [
+          {
+            at: f.m.wallMs,
+            done: f.m.wallMs + 20,
+            members: [{ endpoint: 'x', memberId: '1', leader: '7', term: 2n }],
+          },
+          {
+            at: observedAt - 100,
+            done: observedAt,
+            members: [{ endpoint: 'x', memberId: '1', leader: '9', term: 3n }],
+          },
+        ],
+        lease: [],
+      },
+    });
+    expect(a.problems).toEqual([]);
+    const c = a.checks[0]!;
+    const measured = metric(f.metrics, 'raft.reelection_s').value!;
+    expect(c.metric).toBe('raft.reelection_s');
+    // the truth lost its sub-millisecond part to zap's millisecond timestamps
+    expect(c.errorMs!).toBeCloseTo((measured - Number(f.truth['raft.reelection_s'])) * 1000, 0);
+    expect(Math.abs(c.errorMs!)).toBeLessThan(150);
+    expect(c.boundS).toBeGreaterThan(0);
+    expect(a.observer['raft.reelection_s']!.errorMs).toBeCloseTo(
+      400 + (electedMs - Math.floor(electedMs)),
+      6,
+    );
+    expect(a.observer['raft.reelection_s']!.errorStartMs).toBeCloseTo(
+      300 + (electedMs - Math.floor(electedMs)),
+      6,
+    );
+    expect(a.injectAfterSpawnS).toBeCloseTo(0.3 + f.m.tInject!, 6);
+    expect(a.injectBreakdown).toBeNull(); // the recording has no steady-state phase
+    expect(a.observeCost!.cpuPct).toBeCloseTo(20, 6);
+    expect(a.observeCost!.peakRssKb).toBe(80_001);
+    expect(a.endRssKb).toBe(80_001);
+    // the raft watcher polled each member every 100 ms
+    for (const rate of Object.values(a.rates!.raftPerMember)) expect(rate).toBeGreaterThan(7);
+  });
+
+  for (const name of ['scheduler-crash', 'scheduler-failover'] as const) {
+    it(`${name}: lease.takeover_s and lease.leaderless_s against the candidates' truth logs`, () => {
+      const f = fixture(name);
+      const holders: string[] = [];
+      for (const e of f.events)
+        if (
+          e.kind === 'lease' &&
+          e.lease === 'kube-system/kube-scheduler' &&
+          e.holder &&
+          !holders.includes(e.holder)
+        )
+          holders.push(e.holder);
+      const [oldH, newH] = holders as [string, string];
+      const acquiredMs = f.injectMs + Number(f.truth['lease.takeover_s']) * 1000;
+      const faultMs = f.m.wallMs + f.m.tFault! * 1000;
+      const line = (ms: number, event: string, identity: string) =>
+        JSON.stringify({
+          ts: micro(ms),
+          event,
+          identity,
+          lease: 'kube-system/kube-scheduler',
+          holder: identity,
+        });
+      const oldEnd = faultMs - 250.5;
+      const truthLines = [
+        ...parseTruthLog(
+          [line(faultMs - 1250, 'renewed', oldH), line(oldEnd, 'renewed', oldH)].join('\n'),
+          'm-old',
+        ),
+        ...parseTruthLog(
+          [line(acquiredMs, 'acquired', newH), line(acquiredMs + 1000, 'renewed', newH)].join('\n'),
+          'm-new',
+        ),
+      ];
+      const a = analyzeRun({
+        ...base(f),
+        drill: name,
+        measure: 'lease',
+        elections: [],
+        truthLines,
+        observer: {
+          etcd: [],
+          lease: [
+            { at: faultMs - 900, done: faultMs - 760, holder: oldH },
+            { at: acquiredMs + 500, done: acquiredMs + 640, holder: newH },
+          ],
+        },
+      });
+      expect(a.problems).toEqual([]);
+      const [takeover, leaderless] = a.checks;
+      const measured = metric(f.metrics, 'lease.takeover_s').value!;
+      expect(takeover!.errorMs!).toBeCloseTo((measured - Number(f.truth['lease.takeover_s'])) * 1000, 3);
+      expect(Math.abs(takeover!.errorMs!)).toBeLessThan(150);
+      expect(leaderless!.truthS).toBeCloseTo((acquiredMs - oldEnd) / 1000, 6);
+      expect(leaderless!.errorMs!).toBeCloseTo(
+        (metric(f.metrics, 'lease.leaderless_s').value! - leaderless!.truthS!) * 1000,
+        6,
+      );
+      expect(a.observer['lease.takeover_s']!.errorMs).toBeCloseTo(640, 3);
+    });
+  }
+
+  it('reports what is missing instead of a number', () => {
+    const f = fixture('scheduler-crash');
+    const a = analyzeRun({
+      ...base(f),
+      drill: 'scheduler-crash',
+      measure: 'lease',
+      elections: [],
+      truthLines: [],
+    });
+    expect(a.checks.every((c) => c.errorMs === null)).toBe(true);
+    expect(a.problems[0]).toMatch(/lease truth: no acquired\/renewed line before the fault/);
+    const none = analyzeRun({
+      ...base(f),
+      events: [],
+      drill: 'x',
+      measure: 'raft',
+      elections: [],
+      truthLines: [],
+    });
+    expect(none.problems).toEqual(['the timeline has no run header']);
+  });
+});
+
+describe('timeline reading', () => {
+  it('maps the inject step and observe phase, and counts requests per subject per second', () => {
+    const f = fixture('scheduler-failover');
+    expect(f.m.tFault).toBeCloseTo(1.508525, 6);
+    expect(f.m.tInject).toBeCloseTo(2.691793, 6);
+    expect(f.m.observe).toEqual({ start: 2.692233, end: 4.382139 });
+    const events: TimelineEvent[] = [
+      ...f.events.slice(0, 1),
+      { kind: 'raft', master: 'master-1', ok: true, latencyMs: 1, seq: 1, t: 1 },
+      { kind: 'raft', master: 'master-1', ok: false, latencyMs: 1, seq: 2, t: 1.5 },
+      { kind: 'api', master: 'lb', ok: true, latencyMs: 1, seq: 3, t: 2 },
+      { kind: 'write', ok: true, latencyMs: 1, seq: 4, t: 2.5 },
+      { kind: 'raft', master: 'master-2', ok: true, latencyMs: 1, seq: 5, t: 9 },
+    ];
+    const r = requestRates(events, 1, 3);
+    expect(r.raftPerMember).toEqual({ 'master-1': 1 });
+    expect(r.apiPerServer).toEqual({ lb: 0.5 });
+    expect(r.writes).toBe(0.5);
+    expect(r.windowS).toBe(2);
+  });
+
+  it('skips a line cut by a crash', () => {
+    expect(
+      parseTimeline('{"kind":"mark","mark":"note","message":"x","seq":0,"t":0}\n{"kind":"ra'),
+    ).toHaveLength(1);
+  });
+});
