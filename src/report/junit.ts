@@ -12,13 +12,16 @@ import { headline, verdictCounts } from './headline.js';
 import type { RunResult, Verdict } from './result.js';
 import type { TimelineEvent } from '../timeline/events.js';
 
-interface Case {
+/** One <testcase>; shared with the game-day's suite junit.xml. */
+export interface JunitCase {
   name: string;
   classname: string;
   time: number;
   failure?: { message: string; type: string; body: string };
   error?: { message: string; type: string; body: string };
+  out?: string;
 }
+type Case = JunitCase;
 
 export function renderJunit(result: RunResult, _events: readonly TimelineEvent[] = []): string {
   const h = headline(result);
@@ -83,8 +86,9 @@ export function renderJunit(result: RunResult, _events: readonly TimelineEvent[]
   return `${lines.join('\n')}\n`;
 }
 
-function sloCase(v: Verdict, classname: string): Case {
-  const c: Case = { name: v.slo, classname, time: 0 };
+/** A testcase for one SLO verdict: a failure when it failed, an error when it is unknown. */
+export function sloCase(v: Verdict, classname: string, name: string = v.slo, time = 0): JunitCase {
+  const c: Case = { name, classname, time };
   const body = [`SLO: ${v.slo}`, `metric: ${v.metric}`, `bound: ${v.bound}`, `result: ${v.message}`].join(
     '\n',
   );

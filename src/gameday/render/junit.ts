@@ -5,43 +5,20 @@
  * Unknown verdicts are errors (as in the single-run junit.xml): not verified is not green.
  */
 import { escapeXml } from '../../report/escape.js';
-import type { Verdict } from '../../report/result.js';
+import { sloCase, type JunitCase } from '../../report/junit.js';
 import { formatDelta, formatValue, STATUS_LABEL } from '../baseline.js';
 import type { IterationRecord, SuiteResult } from '../result.js';
 import { suiteHeadline } from './headline.js';
 
-interface Problem {
-  message: string;
-  type: string;
-  body: string;
-}
-interface Case {
-  name: string;
-  classname: string;
-  time: number;
-  failure?: Problem;
-  error?: Problem;
-  out?: string;
-}
+type Case = JunitCase;
 
 const attrs = (o: Record<string, string | number>): string =>
   Object.entries(o)
     .map(([k, v]) => ` ${k}="${escapeXml(String(v))}"`)
     .join('');
 
-function verdictCase(v: Verdict, name: string, classname: string, time: number): Case {
-  const c: Case = { name, classname, time };
-  const body = [`SLO: ${v.slo}`, `metric: ${v.metric}`, `bound: ${v.bound}`, `result: ${v.message}`].join(
-    '\n',
-  );
-  if (v.status === 'fail') c.failure = { message: `${v.metric}: ${v.message}`, type: 'SloViolated', body };
-  if (v.status === 'unknown')
-    c.error = { message: `${v.metric}: not verified: ${v.message}`, type: 'SloUnknown', body };
-  return c;
-}
-
 function iterationCases(it: IterationRecord, classname: string): Case[] {
-  const cases = it.verdicts.map((v) => verdictCase(v, `#${it.index} ${v.slo}`, classname, 0));
+  const cases = it.verdicts.map((v) => sloCase(v, classname, `#${it.index} ${v.slo}`));
   if (it.outcome === 'restore-failed') {
     cases.push({
       name: `#${it.index} restore`,
@@ -114,7 +91,7 @@ export function renderSuiteJunit(r: SuiteResult): string {
     const classname = `kha-drill.${r.suite.name}.${d.name}`;
     const cases: Case[] = d.iterations.flatMap((it) => iterationCases(it, classname));
     for (const v of d.aggregateVerdicts)
-      cases.push(verdictCase(v, `${v.slo} over ${d.iterations.length} iterations`, classname, 0));
+      cases.push(sloCase(v, classname, `${v.slo} over ${d.iterations.length} iterations`));
     blocks.push({
       name: d.name,
       cases,
