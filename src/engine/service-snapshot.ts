@@ -15,16 +15,18 @@ export async function snapshotServices(inventory: Inventory, remote: Remote): Pr
   const s = serviceCommands(inventory.services);
   const snap: ServiceSnapshot = new Map();
   await Promise.all(
-    inventory.masters.map(async (m) => {
-      for (const c of ALL_COMPONENTS) {
+    // every check at once: channels of one SSH connection run side by side (the sequential
+    // version cost about 1.2 s before each inject on the lab, see the benchmark)
+    inventory.masters.flatMap((m) =>
+      ALL_COMPONENTS.map(async (c) => {
         try {
           const r = await remote.exec(m, s.isActive(c), { timeoutS: 15 });
           snap.set(`${m.name}/${c}`, r.code === 0);
         } catch {
           // unknown: never compared
         }
-      }
-    }),
+      }),
+    ),
   );
   return snap;
 }
