@@ -3,6 +3,7 @@
  * <id> at term N" (millisecond wall-clock timestamps) and the leader-election candidates'
  * `<unit>.truth.jsonl` (microsecond wall-clock timestamps). Pure: text in, facts out.
  */
+import { microTimeToEpochMs } from '../src/kube/microtime.js';
 
 export interface Elected {
   /** wall clock, epoch ms (zap logs milliseconds) */
@@ -93,13 +94,7 @@ export interface TruthLine {
 }
 
 /** RFC 3339 with up to nine fractional digits → epoch ms, keeping sub-millisecond digits. */
-export function parseMicroMs(ts: string): number {
-  const m = /^(.*?)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(ts);
-  if (!m) return Number.NaN;
-  const whole = Date.parse(`${m[1]}${m[3]}`);
-  const frac = m[2] ? Number(`0.${m[2]}`) * 1000 : 0;
-  return whole + frac;
-}
+export const parseMicroMs = (ts: string): number => microTimeToEpochMs(ts);
 
 /** One candidate's `<unit>.truth.jsonl`. Broken lines (a crash mid-write) are skipped. */
 export function parseTruthLog(text: string, master?: string): TruthLine[] {
