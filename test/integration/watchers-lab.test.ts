@@ -304,8 +304,10 @@ describe('watchers on the lab', () => {
     );
     expect(newTerm).toBeGreaterThan(term0);
     expect(Math.abs(reelection.value! - truthS)).toBeLessThanOrEqual(POLL_S + 0.05);
-    // the bound is honest: the truth lies in [value − errorS, value] (zap logs have ms resolution)
-    expect(truthS).toBeGreaterThanOrEqual(reelection.value! - reelection.errorS - 0.002);
+    // the bound is honest: the truth lies in [value − errorS, value] (zap logs have ms resolution).
+    // The metric dates quorum knowledge; the zap line dates the leader's own election, which the
+    // followers learn from its first append a few ms later (2.7 ms seen on a loaded machine).
+    expect(truthS).toBeGreaterThanOrEqual(reelection.value! - reelection.errorS - 0.02);
     expect(truthS).toBeLessThanOrEqual(reelection.value! + 0.002);
     expect(metric(metrics, 'raft.catchup_s').status).toBe('measured');
     expect(metric(metrics, 'etcd.write_outage_s').value!).toBeGreaterThan(0.2);
