@@ -71,3 +71,8 @@ export class ValidationError extends KhaError {
     this.problems = problems;
   }
 }
+
+/** The message of anything thrown. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

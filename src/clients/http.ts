@@ -108,6 +108,4 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   });
 }
 
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+export { errorMessage } from '../errors.js';

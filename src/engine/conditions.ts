@@ -2,6 +2,7 @@
  * Conditions (steadyState, observe.until, waitFor), evaluated against live state and, where the
  * watchers saw it first, the timeline. Read-only.
  */
+import { errorMessage } from '../errors.js';
 import type { ComponentName, Condition, Inventory } from '../config/schema.js';
 import type { TimelineEvent } from '../timeline/events.js';
 import { etcdLeader, TargetError } from './targets/index.js';
@@ -61,8 +62,6 @@ export interface ConditionResult {
   ok: boolean;
   detail: string;
 }
-
-const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 async function leaseHeld(ref: string, d: ConditionDeps): Promise<ConditionResult> {
   const first = await d.view.lease(ref);
@@ -181,7 +180,7 @@ export async function checkCondition(c: Condition, d: ConditionDeps): Promise<Co
     }
   } catch (err) {
     if (err instanceof TargetError) return { ok: false, detail: err.message };
-    return { ok: false, detail: errText(err) };
+    return { ok: false, detail: errorMessage(err) };
   }
 }
 

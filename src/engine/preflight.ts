@@ -5,14 +5,13 @@
  * watchers' first observations.
  */
 import type { Drill, Inventory } from '../config/schema.js';
-import { ExitCode, KhaError } from '../errors.js';
+import { ExitCode, KhaError, errorMessage } from '../errors.js';
 import type { Baseline } from './conditions.js';
 import type { RunDeps, RunTimeline } from './deps.js';
 import { enforceGuardrails } from './guardrails.js';
 import { acquireRunLock, pendingEntries, readPendingJournal } from './journal.js';
 import { buildPlan } from './plan.js';
 import type { Progress } from './progress.js';
-import { errMessage } from './sleep.js';
 import type { ClusterView } from './types.js';
 
 /** Stops the run before anything is injected, with the exit code to return. */
@@ -55,7 +54,7 @@ export async function preflight(deps: RunDeps, onRelease: (release: () => void) 
           }
           return null;
         } catch (err) {
-          return `${m.name} (${m.host}): ${errMessage(err)}`;
+          return `${m.name} (${m.host}): ${errorMessage(err)}`;
         }
       }),
     )

@@ -5,7 +5,7 @@
  * orchestration runs in tests against in-memory fakes.
  */
 import { parseDuration } from '../config/duration.js';
-import { ExitCode, KhaError } from '../errors.js';
+import { ExitCode, KhaError, errorMessage } from '../errors.js';
 import type { MetricResult } from '../metrics/types.js';
 import { REPORT_SCHEMA_VERSION, type RunResult, type StepRecord, type Verdict } from '../report/result.js';
 import { evaluateAbort, evaluateSlos } from '../slo/evaluate.js';
@@ -24,7 +24,7 @@ import { decideOutcome, type OutcomeInput } from './outcome.js';
 import { resolveAndRender } from './plan.js';
 import { captureBaseline, preflight, StopBeforeInject, watchersReady } from './preflight.js';
 import { replayUndo } from './restore.js';
-import { errMessage, pauseWith, realSleep } from './sleep.js';
+import { pauseWith, realSleep } from './sleep.js';
 import {
   lostServices,
   restartUndo,
@@ -210,7 +210,7 @@ export async function runDrill(deps: RunDeps): Promise<RunResult> {
       if (open?.kind === 'phase' && open.state === 'start')
         phase(open.phase, 'end', false, err.message.split('\n')[0]);
     } else {
-      s.errors.push(`internal error: ${errMessage(err)}`);
+      s.errors.push(`internal error: ${errorMessage(err)}`);
     }
   }
 
@@ -220,7 +220,7 @@ export async function runDrill(deps: RunDeps): Promise<RunResult> {
     try {
       await stopWatchers();
     } catch (err) {
-      s.errors.push(`stopping watchers: ${errMessage(err)}`);
+      s.errors.push(`stopping watchers: ${errorMessage(err)}`);
     }
   }
 
@@ -232,7 +232,7 @@ export async function runDrill(deps: RunDeps): Promise<RunResult> {
       metrics = deps.computeMetrics(timeline.events());
       verdicts = evaluateSlos(drill.slo, metrics, deps.timings);
     } catch (err) {
-      s.errors.push(`evaluating: ${errMessage(err)}`);
+      s.errors.push(`evaluating: ${errorMessage(err)}`);
     }
     phase('evaluate', 'end', true);
   }
@@ -300,7 +300,7 @@ export async function runDrill(deps: RunDeps): Promise<RunResult> {
         rendered = (await resolveAndRender(step, index, 'inject', inventory, targetContext(), deps.runId))
           .rendered;
       } catch (err) {
-        error = `inject step ${index + 1} (${step.action}${targetSpec ? ` ${targetSpec}` : ''}): ${errMessage(err)}`;
+        error = `inject step ${index + 1} (${step.action}${targetSpec ? ` ${targetSpec}` : ''}): ${errorMessage(err)}`;
         break;
       }
       if (targetSpec) s.targets[targetSpec] = rendered.targets;
@@ -344,7 +344,7 @@ export async function runDrill(deps: RunDeps): Promise<RunResult> {
         try {
           fired = evaluateAbort(drill.abort, deps.computeMetrics(timeline.events()), deps.timings);
         } catch (err) {
-          progress.warn(`abort conditions could not be evaluated: ${errMessage(err)}`);
+          progress.warn(`abort conditions could not be evaluated: ${errorMessage(err)}`);
         }
         if (fired) {
           s.abortMessage = fired;
@@ -502,7 +502,7 @@ export async function runDrill(deps: RunDeps): Promise<RunResult> {
             startT: t,
             endT: t,
             ok: false,
-            error: errMessage(err),
+            error: errorMessage(err),
           };
           progress.end(`restore ${index + 1}: ${step.action}`, false, rec.error);
         }

@@ -13,7 +13,3 @@ export function pauseWith(testSleep?: (ms: number) => Promise<void>) {
     return sleep(ms, signal);
   };
 }
-
-export function errMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

@@ -3,6 +3,7 @@
  * or its waitFor condition. Every step is a start and an end event on the timeline and a
  * StepRecord for the report.
  */
+import { errorMessage } from '../errors.js';
 import type { Inventory, Step } from '../config/schema.js';
 import { parseDuration } from '../config/duration.js';
 import type { StepRecord } from '../report/result.js';
@@ -11,7 +12,6 @@ import type { NewEvent } from '../timeline/events.js';
 import { describeCondition, waitForCondition, type ConditionDeps } from './conditions.js';
 import type { RunTimeline } from './deps.js';
 import type { Progress } from './progress.js';
-import { errMessage } from './sleep.js';
 import type { Remote, RenderedStep } from './types.js';
 
 export interface StepRunner {
@@ -109,7 +109,7 @@ export async function runStep(r: StepRunner, s: StepRun): Promise<StepRecord> {
     await runLocal(r, s, rec);
   } catch (err) {
     rec.ok = false;
-    rec.error = errMessage(err);
+    rec.error = errorMessage(err);
   }
   rec.endT = r.timeline.now();
   const end: NewEvent = { ...base, state: 'end', ok: rec.ok };

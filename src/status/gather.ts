@@ -3,6 +3,7 @@
  * parallel, each call with the same deadline, so one dead or frozen part costs at most that
  * deadline and shows up as a row with its error. The I/O comes in through `StatusProbes`.
  */
+import { errorMessage } from '../errors.js';
 import type { MemberStatus } from '../clients/etcd.js';
 import type { Lease } from '../clients/kube.js';
 import type { ProbeResult } from '../clients/probe.js';
@@ -113,7 +114,6 @@ function unreadable(ref: string, error: string): LeaseRow {
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;
-const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 function probeRow(p: ProbeResult): ProbeRow {
   return { ok: p.ok, status: p.status ?? null, latencyMs: round(p.latencyMs), error: p.error ?? null };
@@ -152,7 +152,7 @@ async function readLeases(
         ),
       };
     } catch (err) {
-      return { ok: false, error: errText(err) };
+      return { ok: false, error: errorMessage(err) };
     }
   };
   const servers = [

@@ -1,3 +1,4 @@
+import { errorMessage } from '../../errors.js';
 import type { LeaseLock } from './lease-lock.js';
 import type { LeaderElectionRecord } from './lease.js';
 import { isNotFound } from './lease.js';
@@ -311,8 +312,4 @@ export class LeaderElector {
       message,
     });
   }
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
