@@ -235,6 +235,38 @@ describe('run', () => {
     expect(h.events.at(-1)).toMatchObject({ event: 'released', holder: '', transitions: 4 });
   });
 
+  it('releases on stop even when the renew cut short by the stop reached the server', async () => {
+    const h = harness('master-1_a', { releaseOnCancel: true });
+    const stop = new AbortController();
+    const run = h.elector.run(stop.signal);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(h.elector.isLeader()).toBe(true);
+    // the next renew is stored, but the stop aborts it before its answer arrives
+    h.api.beforeUpdate = () => stop.abort();
+    h.api.loseNextUpdateResponse = new LeaseApiError(0, 'Aborted', 'This operation was aborted');
+    expect(await run).toBe('released');
+    expect(h.store.get(NS, NAME).spec).toMatchObject({ holderIdentity: '', leaseDurationSeconds: 1 });
+    expect(h.events.filter((e) => e.event === 'error')).toEqual([]);
+  });
+
+  it('after a 409 on release, a Lease that is no longer ours is left alone', async () => {
+    const h = harness('master-1_a', { releaseOnCancel: true });
+    const stop = new AbortController();
+    const run = h.elector.run(stop.signal);
+    await new Promise((r) => setTimeout(r, 5));
+    h.api.beforeUpdate = () => stop.abort();
+    h.api.loseNextUpdateResponse = new LeaseApiError(0, 'Aborted', 'This operation was aborted');
+    // meanwhile another writer takes the Lease (the stored renew is overwritten)
+    const taken = h.api.beforeUpdate;
+    h.api.beforeUpdate = () => {
+      taken();
+      queueMicrotask(() => h.store.put(NS, NAME, { holderIdentity: 'master-2_b', leaseDurationSeconds: 15 }));
+    };
+    expect(await run).toBe('stopped');
+    expect(h.store.get(NS, NAME).spec.holderIdentity).toBe('master-2_b');
+    expect(h.events.at(-1)).toMatchObject({ event: 'error', message: expect.stringMatching(/release/) });
+  });
+
   it('without release on cancel the Lease is left to expire', async () => {
     const h = harness('master-1_a', { releaseOnCancel: false });
     const stop = new AbortController();

@@ -1,7 +1,7 @@
 import { errorMessage } from '../../errors.js';
 import type { LeaseLock } from './lease-lock.js';
 import type { LeaderElectionRecord } from './lease.js';
-import { isNotFound } from './lease.js';
+import { isConflict, isNotFound } from './lease.js';
 
 /** client-go's JitterFactor for the acquire loop. */
 export const JITTER_FACTOR = 1.2;
@@ -172,11 +172,18 @@ export class LeaderElector {
       renewTime: now,
       leaderTransitions: this.observedRecord.leaderTransitions,
     };
+    const opts = { timeoutMs: this.config.renewDeadlineMs };
     try {
-      await this.config.lock.update(record, { timeoutMs: this.config.renewDeadlineMs });
+      await this.config.lock.update(record, opts);
     } catch (err) {
-      this.emitError(`Failed to release lock: ${errorMessage(err)}`);
-      return false;
+      // A renew cut short by the stop may have reached the server with its answer lost: our
+      // resourceVersion is then stale though we still hold the Lease. client-go leaves such a Lease
+      // to expire; the lab re-reads once and releases, so a graceful stop always releases.
+      const retried = isConflict(err) ? await this.releaseAfterConflict(record, opts) : false;
+      if (!retried) {
+        this.emitError(`Failed to release lock: ${errorMessage(err)}`);
+        return false;
+      }
     }
     this.setObservedRecord(record);
     this.deps.emit({
@@ -186,6 +193,21 @@ export class LeaderElector {
       resourceVersion: this.config.lock.resourceVersion(),
     });
     return true;
+  }
+
+  /** After a 409 on release: true once released, false when the Lease is no longer ours or it failed. */
+  private async releaseAfterConflict(
+    record: LeaderElectionRecord,
+    opts: { timeoutMs: number },
+  ): Promise<boolean> {
+    try {
+      const fetched = await this.config.lock.get(opts);
+      if (fetched.record.holderIdentity !== this.identity) return false;
+      await this.config.lock.update({ ...record, leaderTransitions: fetched.record.leaderTransitions }, opts);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /**

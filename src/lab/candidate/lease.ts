@@ -50,6 +50,10 @@ export function isNotFound(err: unknown): boolean {
   return err instanceof LeaseApiError && err.status === 404;
 }
 
+export function isConflict(err: unknown): boolean {
+  return err instanceof LeaseApiError && err.status === 409;
+}
+
 export interface RequestOptions {
   timeoutMs: number;
   signal?: AbortSignal;

@@ -92,6 +92,8 @@ export class MemoryLeaseApi implements LeaseApi {
   calls: string[] = [];
   /** Runs before an update reaches the store (to let another writer race in). */
   beforeUpdate: (() => void) | undefined;
+  /** The next update reaches the store, then its caller gets this error (an answer lost on the way). */
+  loseNextUpdateResponse: Error | undefined;
 
   constructor(readonly store: LeaseStore) {}
 
@@ -113,7 +115,11 @@ export class MemoryLeaseApi implements LeaseApi {
     const hook = this.beforeUpdate;
     this.beforeUpdate = undefined;
     hook?.();
-    return this.store.update(namespace, name, lease);
+    const stored = this.store.update(namespace, name, lease);
+    const lost = this.loseNextUpdateResponse;
+    this.loseNextUpdateResponse = undefined;
+    if (lost) throw lost;
+    return stored;
   }
 
   private check(): void {
