@@ -6,7 +6,7 @@ import { errorMessage } from '../errors.js';
 import type { ComponentName, Condition, Inventory } from '../config/schema.js';
 import type { TimelineEvent } from '../timeline/events.js';
 import { etcdLeader, TargetError } from './targets/index.js';
-import { serviceCommands } from './services.js';
+import { activeComponents, serviceCommands } from './services.js';
 import type { ClusterView, Remote } from './types.js';
 
 export const ALL_COMPONENTS: ComponentName[] = [
@@ -166,13 +166,19 @@ export async function checkCondition(c: Condition, d: ConditionDeps): Promise<Co
       case 'servicesActive': {
         const s = serviceCommands(d.inventory.services);
         const services = c.services ?? ALL_COMPONENTS;
-        const down: string[] = [];
-        for (const m of d.inventory.masters) {
-          for (const svc of services) {
-            const r = await d.remote.exec(m, s.isActive(svc), { timeoutS: 15 });
-            if (r.code !== 0) down.push(`${svc} on ${m.name}`);
-          }
-        }
+        const perMaster = await Promise.all(
+          d.inventory.masters.map(async (m) => {
+            const states = await activeComponents(
+              s,
+              (command) => d.remote.exec(m, command, { timeoutS: 15 }),
+              services,
+            );
+            return [...states]
+              .filter(([, active]) => active !== true)
+              .map(([svc, active]) => `${svc} on ${m.name}${active === undefined ? ' (no answer)' : ''}`);
+          }),
+        );
+        const down = perMaster.flat();
         return down.length
           ? { ok: false, detail: `not active: ${down.join(', ')}` }
           : { ok: true, detail: 'all services active' };

@@ -146,7 +146,8 @@ export async function runDrill(deps: RunDeps): Promise<RunResult> {
     leaderElection: deps.timings,
   });
 
-  let stopWatchers: (() => Promise<void>) | null = null;
+  // assigned inside the pre-fault Promise.allSettled below, so TypeScript must not narrow it to null
+  let stopWatchers = null as (() => Promise<void>) | null;
   let releaseLock: (() => void) | null = null;
   try {
     phase('preflight', 'start');
@@ -174,10 +175,20 @@ export async function runDrill(deps: RunDeps): Promise<RunResult> {
       );
     }
 
-    s.baseline = await captureBaseline(drill, view);
-    s.servicesBefore = await snapshotServices(inventory, remote);
-    stopWatchers = await deps.startWatchers();
-    await watchersReady(drill, inventory, timeline, sleep, progress, deps.watcherReadyTimeoutS ?? 10);
+    // side by side: the pre-fault state, the services snapshot, the watchers' first observations
+    const watching = (async () => {
+      stopWatchers = await deps.startWatchers();
+      await watchersReady(drill, inventory, timeline, sleep, progress, deps.watcherReadyTimeoutS ?? 10);
+    })();
+    // settled, all three: the watchers must not start after a failure has been cleaned up
+    const [baseline, servicesBefore, watched] = await Promise.allSettled([
+      captureBaseline(drill, view),
+      snapshotServices(inventory, remote),
+      watching,
+    ]);
+    for (const r of [baseline, servicesBefore, watched]) if (r.status === 'rejected') throw r.reason;
+    if (baseline.status === 'fulfilled') s.baseline = baseline.value;
+    if (servicesBefore.status === 'fulfilled') s.servicesBefore = servicesBefore.value;
     s.journal = Journal.create(deps.env, {
       cluster: inventory.metadata.name,
       runId: deps.runId,

@@ -24,6 +24,11 @@ export interface ServiceCommands {
   kill(component: ComponentName, signal: KillSignal): string;
   /** exits 0 when the component runs */
   isActive(component: ComponentName): string;
+  /**
+   * One command that checks several components: it prints one line per component, in order,
+   * `active` when it runs (one SSH round trip per master instead of one per component).
+   */
+  areActive(components: readonly ComponentName[]): string;
   /** undoes a kill with this signal: the component runs again */
   afterKill(component: ComponentName, signal: KillSignal): string;
 }
@@ -38,6 +43,8 @@ function systemd(s: Services): ServiceCommands {
     restart: (c) => `systemctl restart ${u(c)}`,
     kill: (c, sig) => `systemctl kill -s ${sig} ${u(c)}`,
     isActive: (c) => `systemctl is-active ${u(c)}`,
+    // systemctl prints one state per unit, in order (unknown units print `inactive`)
+    areActive: (cs) => `systemctl is-active ${cs.map(u).join(' ')}`,
     // A frozen process is thawed; a killed or terminated one is started (no-op when systemd
     // already restarted it).
     afterKill: (c, sig) => (sig === 'STOP' ? `systemctl kill -s CONT ${u(c)}` : `systemctl start ${u(c)}`),
@@ -50,7 +57,7 @@ function staticPod(s: Services): ServiceCommands {
   const container = (c: ComponentName) => `$(crictl ps -q --name ${shellQuote(`^${s.units[c]}$`)})`;
   const start = (c: ComponentName) =>
     `if [ -f ${stashed(c)} ]; then mv ${stashed(c)} ${manifest(c)}; fi; test -f ${manifest(c)}`;
-  return {
+  const commands: Omit<ServiceCommands, 'areActive'> = {
     stop: (c) => `mkdir -p ${shellQuote(s.stashDir)} && mv ${manifest(c)} ${stashed(c)}`,
     start,
     restart: (c) => `crictl stop ${container(c)}`,
@@ -62,6 +69,7 @@ function staticPod(s: Services): ServiceCommands {
     isActive: (c) => `test -f ${manifest(c)}`,
     afterKill: (c) => start(c),
   };
+  return { ...commands, areActive: eachActive(commands.isActive) };
 }
 
 function custom(s: Services): ServiceCommands {
@@ -72,7 +80,7 @@ function custom(s: Services): ServiceCommands {
     );
   const fill = (template: string, c: ComponentName) =>
     template.split('{service}').join(shellQuote(s.units[c]));
-  return {
+  const commands: Omit<ServiceCommands, 'areActive'> = {
     stop: (c) => fill(t.stop, c),
     start: (c) => fill(t.start, c),
     restart: (c) => `${fill(t.stop, c)} && ${fill(t.start, c)}`,
@@ -84,6 +92,40 @@ function custom(s: Services): ServiceCommands {
     isActive: (c) => fill(t.isActive, c),
     afterKill: (c) => fill(t.start, c),
   };
+  return { ...commands, areActive: eachActive(commands.isActive) };
+}
+
+/** `areActive` from single checks: each runs in a subshell, its exit status becomes the line. */
+function eachActive(isActive: (c: ComponentName) => string): ServiceCommands['areActive'] {
+  return (cs) =>
+    cs.map((c) => `if (${isActive(c)}) >/dev/null 2>&1; then echo active; else echo inactive; fi`).join('; ');
+}
+
+/**
+ * Runs `areActive` on one master: component → whether it runs, or undefined for each component
+ * when the answer cannot be read (the SSH command failed or printed something else).
+ */
+export async function activeComponents(
+  s: ServiceCommands,
+  run: (command: string) => Promise<{ stdout: string }>,
+  components: readonly ComponentName[],
+): Promise<Map<ComponentName, boolean | undefined>> {
+  const states = new Map<ComponentName, boolean | undefined>(components.map((c) => [c, undefined]));
+  if (components.length === 0) return states;
+  let stdout: string;
+  try {
+    ({ stdout } = await run(s.areActive(components)));
+  } catch {
+    return states;
+  }
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.trim());
+  if (lines.length !== components.length) return states;
+  // systemd's is-active succeeds for `reloading` too
+  components.forEach((c, i) => states.set(c, lines[i] === 'active' || lines[i] === 'reloading'));
+  return states;
 }
 
 export function serviceCommands(services: Services): ServiceCommands {

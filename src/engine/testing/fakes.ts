@@ -128,6 +128,18 @@ export class FakeCluster implements ClusterView, Remote {
 
   private apply(master: string, command: string): RemoteResult {
     if (this.failing?.test(command)) return { code: 1, stdout: '', stderr: 'simulated failure' };
+    const many = /^systemctl is-active (\S+(?: \S+)+)$/.exec(command);
+    if (many) {
+      // systemd's form for several units: one state per line, 0 only when all are active
+      const states = many[1]!
+        .split(' ')
+        .map((u) => (this.units.get(`${master}/${u}`) ? 'active' : 'inactive'));
+      return {
+        code: states.every((x) => x === 'active') ? 0 : 3,
+        stdout: `${states.join('\n')}\n`,
+        stderr: '',
+      };
+    }
     const sc = /^systemctl (stop|start|restart|is-active|kill -s (\w+)) (\S+)$/.exec(command);
     if (sc) {
       const [, verb, , unit] = sc as unknown as [string, string, string | undefined, string];
