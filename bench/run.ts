@@ -54,7 +54,7 @@ and bench/results/latest.json.
 
   --iterations <n>        runs per drill (default 10; env KHA_BENCH_ITERATIONS)
   --quick                 3 runs per drill, 3 per sweep point, soak of 3
-  --sweep <ms,…>          raft poll periods to sweep (default 20,50,100,250; "" to skip)
+  --sweep <ms,…>          raft poll periods after inject to sweep (default 20,50,100,250; "" to skip)
   --sweep-iterations <n>  runs per sweep point (default: --iterations)
   --soak <n>              drills run in one process for the memory check (default: --iterations; 0 skips)
   --first-ip <ip>         lab master-1 address (default 127.0.10.81; env KHA_BENCH_FIRST_IP)
@@ -360,14 +360,12 @@ async function main(): Promise<number> {
     };
     const [ns, leaseName] = LEASE.split('/') as [string, string];
 
-    const defaultPollMs = durationMs(
-      String(
-        parseDocument(readFileSync(path.join(ROOT, 'drills', 'etcd-leader-kill.yaml'), 'utf8')).getIn([
-          'watchers',
-          'raft',
-          'interval',
-        ]) ?? '100ms',
-      ),
+    // the poll period that times the election: the raft watcher's faultInterval
+    const killDrill = parseDocument(readFileSync(path.join(ROOT, 'drills', 'etcd-leader-kill.yaml'), 'utf8'));
+    const steadyPollMs = durationMs(String(killDrill.getIn(['watchers', 'raft', 'interval']) ?? '100ms'));
+    const defaultPollMs = Math.min(
+      steadyPollMs,
+      durationMs(String(killDrill.getIn(['watchers', 'raft', 'faultInterval']) ?? '20ms')),
     );
 
     /**
@@ -482,14 +480,15 @@ async function main(): Promise<number> {
     for (const spec of specs)
       for (let i = 1; i <= opts.iterations; i++) runs.push(await iterate(spec, i, opts.iterations));
 
-    // poll sweep: copies of etcd-leader-kill with watchers.raft.interval changed; the default
-    // period reuses the accuracy runs above
+    // poll sweep: copies of etcd-leader-kill with watchers.raft.faultInterval changed (and the
+    // steady interval with it when slower); the default period reuses the accuracy runs above
     const sweepRuns: IterationRecord[] = runs.filter((r) => r.drill === 'etcd-leader-kill');
     mkdirSync(path.join(tmp, 'drills'), { recursive: true });
     for (const pollMs of opts.sweep) {
       if (pollMs === defaultPollMs && sweepRuns.length > 0) continue;
       const doc = parseDocument(readFileSync(path.join(ROOT, 'drills', 'etcd-leader-kill.yaml'), 'utf8'));
-      doc.setIn(['watchers', 'raft', 'interval'], `${pollMs}ms`);
+      doc.setIn(['watchers', 'raft', 'faultInterval'], `${pollMs}ms`);
+      if (pollMs > steadyPollMs) doc.setIn(['watchers', 'raft', 'interval'], `${pollMs}ms`);
       const file = path.join(tmp, 'drills', `etcd-leader-kill-poll-${pollMs}ms.yaml`);
       writeFileSync(file, doc.toString());
       const n = opts.sweepIterations;

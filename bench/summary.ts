@@ -23,11 +23,6 @@ export interface SweepRow {
   pollMs: number;
   runs: number;
   error: ErrorSummary;
-  /**
-   * the error had the value been reported as the middle of its ± interval (previous poll →
-   * detecting poll) instead of its end: what a midpoint estimator would give on the same runs
-   */
-  midpoint: ErrorSummary;
   /** status polls per second to each etcd member during observe (median over runs of the members' mean) */
   raftReqPerMemberS: number | null;
   cpuPct: Spread;
@@ -156,7 +151,6 @@ export function sweepRows(runs: readonly RunAnalysis[], metric = 'raft.reelectio
       .map((r) => r.checks.find((c) => c.metric === metric))
       .filter((c) => c !== undefined && c.errorMs !== null);
     const errors = checks.map((c) => c!.errorMs!);
-    const midpoint = checks.map((c) => c!.errorMs! - ((c!.boundS ?? 0) * 1000) / 2);
     const perMember = mine
       .map((r) => (r.rates ? meanOf(r.rates.raftPerMember, () => true) : null))
       .filter((x): x is number => x !== null);
@@ -164,7 +158,6 @@ export function sweepRows(runs: readonly RunAnalysis[], metric = 'raft.reelectio
       pollMs,
       runs: mine.length,
       error: summarizeErrors(errors),
-      midpoint: summarizeErrors(midpoint),
       raftReqPerMemberS: median(perMember),
       cpuPct: spread(
         mine.map((r) => r.observeCost?.cpuPct).filter((x): x is number => typeof x === 'number'),

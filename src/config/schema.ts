@@ -335,7 +335,15 @@ export const Watchers = z
           .default(['kube-system/kube-scheduler', 'kube-system/kube-controller-manager']),
       })
       .optional(),
-    raft: z.strictObject({ interval: Duration.default('100ms') }).optional(),
+    raft: z
+      .strictObject({
+        interval: Duration.default('100ms').describe('status poll period of each member (at least 20ms)'),
+        faultInterval: Duration.default('20ms').describe(
+          'poll period from each inject step until a new leader has held for 1 s (at least 20ms)',
+        ),
+        faultWindow: Duration.default('10s').describe('longest fast-poll window after an inject step'),
+      })
+      .optional(),
     apiserver: z
       .strictObject({ interval: Duration.default('100ms'), timeout: Duration.default('1s') })
       .optional(),

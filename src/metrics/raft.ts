@@ -59,8 +59,11 @@ export function reelection(view: RunView): MetricResult[] {
     const selfElected = e.memberId !== undefined && e.memberId === e.leader;
     if (agreeing.length < quorum && !selfElected) continue;
     // e completed the evidence: the moment lies after e.master's previous answer was sampled.
+    // It lies in [lower, e.t]; the middle of that interval ± half its width is the estimate with
+    // the smallest worst-case error (stamping e.t would be late by up to a whole poll period).
     const prev = lastSeenBefore(events, e.master, e.seq);
     const lower = Math.max(tInject, prev ? prev.t - prev.latencyMs / 1000 : tInject);
+    const mid = (lower + e.t) / 2;
     const blind = blindDuring(view, 'raft', [e.master], lower, e.t);
     const evidence =
       agreeing.length >= quorum
@@ -70,7 +73,7 @@ export function reelection(view: RunView): MetricResult[] {
       `leader ${before.leader} (term ${before.term}) → ${e.leader} (term ${e.term}), ${evidence}`,
     ];
     if (blind.length > 0) notes.push(`${e.master} did not answer ${describeBlind(blind)}`);
-    return [measured(name, 's', e.t - tInject, e.t - lower, { at: e.t, note: notes.join('; ') })];
+    return [measured(name, 's', mid - tInject, (e.t - lower) / 2, { at: mid, note: notes.join('; ') })];
   }
   return [
     unknown(

@@ -15,6 +15,8 @@ export interface EventSink {
   append(event: NewEvent): TimelineEvent;
   /** seconds since the run's base time */
   now(): number;
+  /** Calls `listener` for every later event (where the sink can); returns the unsubscribe. */
+  subscribe?(listener: TimelineListener): () => void;
 }
 
 export interface TimelineOptions {

@@ -39,7 +39,10 @@ describe('startWatchers', () => {
     });
     const started = performance.now();
     const stop = await startWatchers(
-      { raft: { interval: '50ms' }, lease: { leases: ['kube-system/kube-scheduler'] } },
+      {
+        raft: { interval: '50ms', faultInterval: '20ms', faultWindow: '10s' },
+        lease: { leases: ['kube-system/kube-scheduler'] },
+      },
       inventory,
       tl,
       { kube, readyTimeoutMs: 400 },
@@ -66,10 +69,15 @@ describe('startWatchers', () => {
   it('does not wait when every subject is seen at once', async () => {
     const tl = new Timeline();
     const started = performance.now();
-    const stop = await startWatchers({ raft: { interval: '50ms' } }, inventory, tl, {
-      readyTimeoutMs: 5000,
-      runId: 'r',
-    });
+    const stop = await startWatchers(
+      { raft: { interval: '50ms', faultInterval: '20ms', faultWindow: '10s' } },
+      inventory,
+      tl,
+      {
+        readyTimeoutMs: 5000,
+        runId: 'r',
+      },
+    );
     expect(performance.now() - started).toBeLessThan(2000);
     await stop();
     const polled = tl.events().flatMap((e) => (e.kind === 'raft' ? [e.master] : []));

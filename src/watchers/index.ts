@@ -119,6 +119,7 @@ function readinessSink(
     },
     now: () => timeline.now(),
   };
+  if (timeline.subscribe) sink.subscribe = timeline.subscribe.bind(timeline);
   return { sink, ready };
 }
 

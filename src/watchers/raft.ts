@@ -9,12 +9,17 @@ import type { EventSink } from '../timeline/timeline.js';
 import { parseDurationMs } from '../config/duration.js';
 import { etcdTlsOf } from './kube-context.js';
 import { startPolling } from './loop.js';
+import { RaftPace } from './raft-pace.js';
 import type { StopWatcher, WatcherContext } from './types.js';
 
 export const RAFT_MIN_INTERVAL_MS = 20;
 
 export interface RaftWatcherOptions {
   intervalMs: number;
+  /** period from each inject step until a new leader has settled (see raft-pace.ts); default intervalMs */
+  faultIntervalMs?: number;
+  /** longest fast window after an inject step; default 10 s */
+  faultWindowMs?: number;
   /** per-call deadline; default max(500 ms, 2 × interval) */
   timeoutMs?: number;
 }
@@ -41,39 +46,63 @@ export function watchRaft(
   options: RaftWatcherOptions,
 ): StopWatcher {
   const intervalMs = Math.max(RAFT_MIN_INTERVAL_MS, options.intervalMs);
+  const faultIntervalMs = Math.min(
+    intervalMs,
+    Math.max(RAFT_MIN_INTERVAL_MS, options.faultIntervalMs ?? intervalMs),
+  );
   const timeoutMs = options.timeoutMs ?? Math.max(500, 2 * intervalMs);
+  const pace = new RaftPace(members.length, {
+    intervalMs,
+    faultIntervalMs,
+    faultWindowMs: options.faultWindowMs ?? 10_000,
+  });
+  // inject steps open the fast window; without a subscribable timeline the pace stays steady
+  const unsubscribe = timeline.subscribe?.((e) => {
+    if (e.kind === 'step') pace.observe(e);
+  });
   const stops = members.map(({ name, source }) => {
     let blind = false;
-    return startPolling(intervalMs, async (signal) => {
-      const s = await source.status({ timeoutMs, signal });
-      if (signal.aborted) return; // stopping: an aborted call is not an observation
-      timeline.append(raftEvent(name, s));
-      if (!s.ok && !blind) {
-        blind = true;
-        timeline.append({
-          kind: 'blind',
-          watcher: 'raft',
-          subject: name,
-          state: 'start',
-          reason: s.errors.join('; '),
-        });
-      } else if (s.ok && blind) {
-        blind = false;
-        timeline.append({ kind: 'blind', watcher: 'raft', subject: name, state: 'end' });
-      }
-    });
+    return startPolling(
+      () => pace.intervalMs(timeline.now()),
+      async (signal) => {
+        const s = await source.status({ timeoutMs, signal });
+        if (signal.aborted) return; // stopping: an aborted call is not an observation
+        pace.observe(timeline.append(raftEvent(name, s)));
+        if (!s.ok && !blind) {
+          blind = true;
+          timeline.append({
+            kind: 'blind',
+            watcher: 'raft',
+            subject: name,
+            state: 'start',
+            reason: s.errors.join('; '),
+          });
+        } else if (s.ok && blind) {
+          blind = false;
+          timeline.append({ kind: 'blind', watcher: 'raft', subject: name, state: 'end' });
+        }
+      },
+    );
   });
   return async () => {
+    unsubscribe?.();
     await Promise.all(stops.map((stop) => stop()));
     for (const m of members) m.source.close?.();
   };
 }
 
-export function startRaftWatcher(spec: { interval?: string }, ctx: WatcherContext): StopWatcher {
+export function startRaftWatcher(
+  spec: { interval?: string; faultInterval?: string; faultWindow?: string },
+  ctx: WatcherContext,
+): StopWatcher {
   const tls = etcdTlsOf(ctx);
   const members = ctx.inventory.masters.map((m) => ({
     name: m.name,
     source: new EtcdMemberClient(m.etcd, tls),
   }));
-  return watchRaft(ctx.timeline, members, { intervalMs: parseDurationMs(spec.interval ?? '100ms') });
+  return watchRaft(ctx.timeline, members, {
+    intervalMs: parseDurationMs(spec.interval ?? '100ms'),
+    faultIntervalMs: parseDurationMs(spec.faultInterval ?? '20ms'),
+    faultWindowMs: parseDurationMs(spec.faultWindow ?? '10s'),
+  });
 }

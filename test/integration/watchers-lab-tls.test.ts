@@ -33,7 +33,7 @@ describe('watchers on the TLS lab', () => {
     const stop = await startWatchers(
       {
         lease: { leases: ['kube-system/kube-scheduler', 'kube-system/kube-controller-manager'] },
-        raft: { interval: '100ms' },
+        raft: { interval: '100ms', faultInterval: '20ms', faultWindow: '10s' },
         apiserver: { interval: '100ms', timeout: '1s' },
         etcdWrite: { interval: '100ms', timeout: '1s' },
       },

@@ -1,0 +1,82 @@
+/**
+ * How often the raft watcher polls. The error of `raft.reelection_s` is half the poll period of
+ * the member that completes the evidence, so the watcher polls fast (`faultIntervalMs`) from each
+ * inject step until a new leader has held for SETTLE_S, or until `faultWindowMs` has passed, and
+ * at its steady `intervalMs` otherwise. A fast window costs a second or two of extra status
+ * requests per drill instead of a fast poll for the whole run.
+ */
+import type { RaftEvent, TimelineEvent } from '../timeline/events.js';
+
+/** How long a new leader must hold before the watcher slows down again. */
+export const SETTLE_S = 1;
+
+export interface RaftPaceOptions {
+  intervalMs: number;
+  faultIntervalMs: number;
+  faultWindowMs: number;
+}
+
+export class RaftPace {
+  /** run-clock seconds until which the watcher polls fast */
+  private fastUntil = -Infinity;
+  private baseTerm = 0n;
+  private maxTerm = 0n;
+  private electedAt: number | null = null;
+  private readonly latest = new Map<string, RaftEvent>();
+  private readonly quorum: number;
+
+  constructor(
+    members: number,
+    private readonly options: RaftPaceOptions,
+  ) {
+    this.quorum = Math.floor(members / 2) + 1;
+  }
+
+  /** Feeds one timeline event: an inject step starting opens a fast window; raft events close it. */
+  observe(e: TimelineEvent): void {
+    if (e.kind === 'step') {
+      if (
+        e.phase === 'inject' &&
+        e.state === 'start' &&
+        this.options.faultIntervalMs < this.options.intervalMs
+      ) {
+        this.fastUntil = e.t + this.options.faultWindowMs / 1000;
+        this.baseTerm = this.maxTerm;
+        this.electedAt = null;
+      }
+      return;
+    }
+    if (e.kind !== 'raft') return;
+    this.latest.set(e.master, e);
+    if (e.ok && e.term !== undefined) {
+      const term = BigInt(e.term);
+      if (term > this.maxTerm) this.maxTerm = term;
+    }
+    if (this.electedAt === null && e.t < this.fastUntil && this.newLeaderKnown()) this.electedAt = e.t;
+  }
+
+  /** The period to wait after a poll that started at run-clock time `now`. */
+  intervalMs(now: number): number {
+    if (now >= this.fastUntil) return this.options.intervalMs;
+    if (this.electedAt !== null && now - this.electedAt >= SETTLE_S) {
+      this.fastUntil = -Infinity;
+      return this.options.intervalMs;
+    }
+    return this.options.faultIntervalMs;
+  }
+
+  /** A leader at a term above the one before the fault, as a quorum or the leader itself says. */
+  private newLeaderKnown(): boolean {
+    const votes = new Map<string, number>();
+    for (const e of this.latest.values()) {
+      if (!e.ok || e.leader === undefined || e.term === undefined) continue;
+      if (BigInt(e.term) <= this.baseTerm) continue;
+      if (e.memberId === e.leader) return true;
+      const key = `${e.leader}@${e.term}`;
+      const n = (votes.get(key) ?? 0) + 1;
+      if (n >= this.quorum) return true;
+      votes.set(key, n);
+    }
+    return false;
+  }
+}
