@@ -339,7 +339,7 @@ export const Watchers = z
       .strictObject({
         interval: Duration.default('100ms').describe('status poll period of each member (at least 20ms)'),
         faultInterval: Duration.default('20ms').describe(
-          'poll period from each inject step until a new leader has held for 1 s (at least 20ms)',
+          'poll period from each inject step until 0.2 s after a new leader is known (at least 20ms)',
         ),
         faultWindow: Duration.default('10s').describe('longest fast-poll window after an inject step'),
       })

@@ -99,6 +99,17 @@ describe('raft watcher pace', () => {
     expect(pace.intervalMs(6.5 + SETTLE_S)).toBe(20);
   });
 
+  it('a member that did not answer its last poll stays at the steady period', () => {
+    const pace = new RaftPace(3, OPTIONS);
+    all(pace, 1, 'a', '2');
+    pace.observe(injectStart(2));
+    all(pace, 2.5, 'a', '2', ['master-1']);
+    expect(pace.intervalMs(2.5, 'master-1')).toBe(100);
+    expect(pace.intervalMs(2.5, 'master-2')).toBe(20);
+    pace.observe(raft(2.6, 'master-1', { memberId: 'a', leader: 'a', term: '2' }));
+    expect(pace.intervalMs(2.6, 'master-1')).toBe(20);
+  });
+
   it('a fault interval not below the steady one changes nothing', () => {
     const pace = new RaftPace(3, { ...OPTIONS, faultIntervalMs: 100 });
     pace.observe(injectStart(2));

@@ -1,14 +1,17 @@
 /**
  * How often the raft watcher polls. The error of `raft.reelection_s` is half the poll period of
  * the member that completes the evidence, so the watcher polls fast (`faultIntervalMs`) from each
- * inject step until a new leader has held for SETTLE_S, or until `faultWindowMs` has passed, and
+ * inject step until SETTLE_S after a new leader is known, or until `faultWindowMs` has passed, and
  * at its steady `intervalMs` otherwise. A fast window costs a second or two of extra status
  * requests per drill instead of a fast poll for the whole run.
  */
 import type { RaftEvent, TimelineEvent } from '../timeline/events.js';
 
-/** How long a new leader must hold before the watcher slows down again. */
-export const SETTLE_S = 1;
+/**
+ * How long after the new leader is known the watcher keeps polling fast (a second election right
+ * after the first is then seen as closely).
+ */
+export const SETTLE_S = 0.2;
 
 export interface RaftPaceOptions {
   intervalMs: number;
@@ -55,13 +58,18 @@ export class RaftPace {
     if (this.electedAt === null && e.t < this.fastUntil && this.newLeaderKnown()) this.electedAt = e.t;
   }
 
-  /** The period to wait after a poll that started at run-clock time `now`. */
-  intervalMs(now: number): number {
+  /**
+   * The period to wait after a poll of `master` that started at run-clock time `now`. A member
+   * whose last poll got no answer (the killed one) stays at the steady period: its answer cannot
+   * date the election, and failing fast polls cost more than answered ones.
+   */
+  intervalMs(now: number, master?: string): number {
     if (now >= this.fastUntil) return this.options.intervalMs;
     if (this.electedAt !== null && now - this.electedAt >= SETTLE_S) {
       this.fastUntil = -Infinity;
       return this.options.intervalMs;
     }
+    if (master !== undefined && this.latest.get(master)?.ok === false) return this.options.intervalMs;
     return this.options.faultIntervalMs;
   }
 

@@ -63,7 +63,7 @@ export function watchRaft(
   const stops = members.map(({ name, source }) => {
     let blind = false;
     return startPolling(
-      () => pace.intervalMs(timeline.now()),
+      () => pace.intervalMs(timeline.now(), name),
       async (signal) => {
         const s = await source.status({ timeoutMs, signal });
         if (signal.aborted) return; // stopping: an aborted call is not an observation
