@@ -24,6 +24,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseDocument } from 'yaml';
+import { Drill } from '../src/config/schema.js';
 import type { RunResult } from '../src/report/result.js';
 import { analyzeRun, type Measure, type RunAnalysis } from './analyze.js';
 import { machine, ticksPerSecond, versions } from './machine.js';
@@ -360,13 +361,12 @@ async function main(): Promise<number> {
     };
     const [ns, leaseName] = LEASE.split('/') as [string, string];
 
-    // the poll period that times the election: the raft watcher's faultInterval
-    const killDrill = parseDocument(readFileSync(path.join(ROOT, 'drills', 'etcd-leader-kill.yaml'), 'utf8'));
-    const steadyPollMs = durationMs(String(killDrill.getIn(['watchers', 'raft', 'interval']) ?? '100ms'));
-    const defaultPollMs = Math.min(
-      steadyPollMs,
-      durationMs(String(killDrill.getIn(['watchers', 'raft', 'faultInterval']) ?? '20ms')),
-    );
+    // the poll period that times the election: the raft watcher's faultInterval, defaults applied
+    const killRaft = Drill.parse(
+      parseDocument(readFileSync(path.join(ROOT, 'drills', 'etcd-leader-kill.yaml'), 'utf8')).toJS(),
+    ).watchers.raft;
+    const steadyPollMs = durationMs(killRaft?.interval ?? '100ms');
+    const defaultPollMs = Math.min(steadyPollMs, durationMs(killRaft?.faultInterval ?? '100ms'));
 
     /**
      * After a run: start lab units it left stopped, and after a run that could not restore

@@ -90,6 +90,7 @@ export async function runStep(r: StepRunner, s: StepRun): Promise<StepRecord> {
     targets: rendered.targets,
     state: 'start',
     ...(step.id ? { id: step.id } : {}),
+    ...('service' in step ? { service: step.service } : {}),
   };
   r.timeline.append(base);
   r.progress.start(title);

@@ -42,6 +42,8 @@ export interface StepEvent extends EventBase {
   index: number;
   id?: string;
   action: string;
+  /** the component a service action acts on */
+  service?: string;
   /** resolved master name(s) */
   targets: string[];
   state: 'start' | 'end';

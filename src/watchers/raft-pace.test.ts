@@ -9,16 +9,18 @@ function raft(t: number, master: string, fields: Partial<RaftEvent> = {}): Timel
   return { kind: 'raft', master, ok: true, latencyMs: 1, seq: ++seq, t, ...fields };
 }
 
-function injectStart(t: number): TimelineEvent {
+function injectStart(t: number, fields: Partial<StepEvent> = {}): TimelineEvent {
   const step: StepEvent = {
     kind: 'step',
     phase: 'inject',
     index: 0,
     action: 'killService',
+    service: 'etcd',
     targets: ['master-1'],
     state: 'start',
     seq: ++seq,
     t,
+    ...fields,
   };
   return step;
 }
@@ -114,6 +116,20 @@ describe('raft watcher pace', () => {
     const pace = new RaftPace(3, { ...OPTIONS, faultIntervalMs: 100 });
     pace.observe(injectStart(2));
     expect(pace.intervalMs(2.01)).toBe(100);
+  });
+
+  it('only steps that may move etcd’s leader open a window', () => {
+    const opens = (fields: Partial<StepEvent>): boolean => {
+      const pace = new RaftPace(3, OPTIONS);
+      pace.observe(injectStart(2, fields));
+      return pace.intervalMs(2.01) === 20;
+    };
+    expect(opens({ action: 'stopService', service: 'etcd' })).toBe(true);
+    expect(opens({ action: 'partition', service: undefined })).toBe(true);
+    expect(opens({ action: 'ssh', service: undefined })).toBe(true);
+    expect(opens({ action: 'stopService', service: 'kube-scheduler' })).toBe(false);
+    expect(opens({ action: 'killService', service: 'kube-apiserver' })).toBe(false);
+    expect(opens({ action: 'wait', service: undefined })).toBe(false);
   });
 
   it('restore steps do not open a window', () => {

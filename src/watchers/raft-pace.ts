@@ -5,7 +5,7 @@
  * at its steady `intervalMs` otherwise. A fast window costs a second or two of extra status
  * requests per drill instead of a fast poll for the whole run.
  */
-import type { RaftEvent, TimelineEvent } from '../timeline/events.js';
+import type { RaftEvent, StepEvent, TimelineEvent } from '../timeline/events.js';
 
 /**
  * How long after the new leader is known the watcher keeps polling fast (a second election right
@@ -35,14 +35,14 @@ export class RaftPace {
     this.quorum = Math.floor(members / 2) + 1;
   }
 
-  /** Feeds one timeline event: an inject step starting opens a fast window; raft events close it. */
+  /**
+   * Feeds one timeline event: an inject step that may move etcd's leadership opens a fast window;
+   * raft events close it.
+   */
   observe(e: TimelineEvent): void {
     if (e.kind === 'step') {
-      if (
-        e.phase === 'inject' &&
-        e.state === 'start' &&
-        this.options.faultIntervalMs < this.options.intervalMs
-      ) {
+      const fasterThanSteady = this.options.faultIntervalMs < this.options.intervalMs;
+      if (e.phase === 'inject' && e.state === 'start' && fasterThanSteady && mayMoveEtcdLeader(e)) {
         this.fastUntil = e.t + this.options.faultWindowMs / 1000;
         this.baseTerm = this.maxTerm;
         this.electedAt = null;
@@ -87,4 +87,12 @@ export class RaftPace {
     }
     return false;
   }
+}
+
+/**
+ * Steps that can change etcd's leadership: any action on etcd itself, partitions and heals, and
+ * raw ssh commands (which may do anything). A step on the scheduler leaves the pace alone.
+ */
+export function mayMoveEtcdLeader(e: StepEvent): boolean {
+  return e.service === 'etcd' || e.action === 'partition' || e.action === 'heal' || e.action === 'ssh';
 }
