@@ -115,6 +115,8 @@ export async function watchersReady(
   sleep: (ms: number) => Promise<void>,
   progress: Progress,
   timeoutS: number,
+  /** stops the wait early (steady state failed, Ctrl-C): nothing is injected then */
+  signal?: AbortSignal,
 ): Promise<void> {
   const want: string[] = [];
   for (const l of drill.watchers.lease?.leases ?? []) want.push(`lease ${l}`);
@@ -135,7 +137,7 @@ export async function watchersReady(
   const start = timeline.now();
   for (;;) {
     const left = missing();
-    if (left.length === 0) return;
+    if (left.length === 0 || signal?.aborted) return;
     const elapsed = timeline.now() - start;
     if (elapsed >= timeoutS) {
       const msg = `watchers not ready after ${timeoutS} s (no first observation of: ${left.join(', ')}); injecting anyway, metrics may be unknown`;

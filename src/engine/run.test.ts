@@ -232,6 +232,32 @@ describe('runDrill', () => {
     expect(h.cluster.commands).toEqual([]);
   });
 
+  it('a failed steady state stops the watchers started beside it, without waiting for them', async () => {
+    // the raft watcher is declared but never sees anything: readiness would wait 10 s
+    const h = harness(
+      fakeDrill({
+        steadyState: [{ check: 'servicesActive', services: ['kube-scheduler'] }],
+        watchers: { raft: { interval: '100ms' } },
+      }),
+    );
+    h.cluster.units.set('master-2/kube-scheduler', false);
+    let started = 0;
+    let stopped = 0;
+    h.deps.startWatchers = async () => {
+      started++;
+      return async () => {
+        stopped++;
+      };
+    };
+    const t0 = h.clock.monotonicMs();
+    const r = await runDrill(h.deps);
+    expect(r).toMatchObject({ outcome: 'not-steady', exitCode: 3 });
+    expect([started, stopped]).toEqual([1, 1]);
+    // time moves only when the engine sleeps: far less than the 10 s readiness timeout went by
+    expect(h.clock.monotonicMs() - t0).toBeLessThan(5_000);
+    expect(h.timeline.events().some((e) => e.kind === 'step')).toBe(false);
+  });
+
   it('stops before injecting when the steady state does not hold (exit 3)', async () => {
     const h = harness(
       fakeDrill({ steadyState: [{ check: 'servicesActive', services: ['kube-scheduler'] }] }),

@@ -146,27 +146,39 @@ export async function runDrill(deps: RunDeps): Promise<RunResult> {
     leaderElection: deps.timings,
   });
 
-  // assigned inside the pre-fault Promise.allSettled below, so TypeScript must not narrow it to null
+  // assigned inside the pre-fault setup below, so TypeScript must not narrow it to null
   let stopWatchers = null as (() => Promise<void>) | null;
   let releaseLock: (() => void) | null = null;
   try {
     phase('preflight', 'start');
     phase('preflight', 'end', true, await preflight(deps, (release) => (releaseLock = release)));
 
-    phase('steadyState', 'start');
-    for (const c of drill.steadyState) {
-      if (s.stop.signal.aborted) break;
-      const r = await checkCondition(c, conditions());
-      progress.end(`steady: ${describeCondition(c)}`, r.ok, r.detail);
-      if (!r.ok) {
-        throw new StopBeforeInject(
-          'E_NOT_STEADY',
-          ExitCode.NotSteady,
-          `steady state not met: ${describeCondition(c)}: ${r.detail}`,
-        );
-      }
+    // While the steady-state checks run (leaseHeld waits for a renewal), the watchers start and
+    // the services are snapshotted: both only read. The pre-fault baseline waits for the checks.
+    const setupDone = new AbortController();
+    const watching = (async () => {
+      stopWatchers = await deps.startWatchers();
+      await watchersReady(
+        drill,
+        inventory,
+        timeline,
+        sleep,
+        progress,
+        deps.watcherReadyTimeoutS ?? 10,
+        AbortSignal.any([setupDone.signal, s.stop.signal]),
+      );
+    })();
+    // settled, both: the watchers must not start after a failure has been cleaned up
+    const setup = Promise.allSettled([snapshotServices(inventory, remote), watching]);
+    let steadyError: unknown = null;
+    try {
+      await steadyStatePhase();
+    } catch (err) {
+      steadyError = err;
+      setupDone.abort();
     }
-    phase('steadyState', 'end', true);
+    const [servicesBefore, watched] = await setup;
+    if (steadyError !== null) throw steadyError;
     if (s.stop.signal.aborted) {
       throw new StopBeforeInject(
         'E_INTERRUPTED',
@@ -174,21 +186,9 @@ export async function runDrill(deps: RunDeps): Promise<RunResult> {
         `interrupted by ${s.interruptedBy} before anything was injected`,
       );
     }
-
-    // side by side: the pre-fault state, the services snapshot, the watchers' first observations
-    const watching = (async () => {
-      stopWatchers = await deps.startWatchers();
-      await watchersReady(drill, inventory, timeline, sleep, progress, deps.watcherReadyTimeoutS ?? 10);
-    })();
-    // settled, all three: the watchers must not start after a failure has been cleaned up
-    const [baseline, servicesBefore, watched] = await Promise.allSettled([
-      captureBaseline(drill, view),
-      snapshotServices(inventory, remote),
-      watching,
-    ]);
-    for (const r of [baseline, servicesBefore, watched]) if (r.status === 'rejected') throw r.reason;
-    if (baseline.status === 'fulfilled') s.baseline = baseline.value;
+    for (const r of [servicesBefore, watched]) if (r.status === 'rejected') throw r.reason;
     if (servicesBefore.status === 'fulfilled') s.servicesBefore = servicesBefore.value;
+    s.baseline = await captureBaseline(drill, view);
     s.journal = Journal.create(deps.env, {
       cluster: inventory.metadata.name,
       runId: deps.runId,
@@ -298,6 +298,24 @@ export async function runDrill(deps: RunDeps): Promise<RunResult> {
     summary,
     errors: s.errors,
   };
+
+  /** The drill's steady-state checks in order; throws (exit 3) at the first one not met. */
+  async function steadyStatePhase(): Promise<void> {
+    phase('steadyState', 'start');
+    for (const c of drill.steadyState) {
+      if (s.stop.signal.aborted) break;
+      const r = await checkCondition(c, conditions());
+      progress.end(`steady: ${describeCondition(c)}`, r.ok, r.detail);
+      if (!r.ok) {
+        throw new StopBeforeInject(
+          'E_NOT_STEADY',
+          ExitCode.NotSteady,
+          `steady state not met: ${describeCondition(c)}: ${r.detail}`,
+        );
+      }
+    }
+    phase('steadyState', 'end', true);
+  }
 
   /** Resolves each step's targets now, journals its undo, runs it. Returns an error or null. */
   async function injectPhase(): Promise<string | null> {
