@@ -67,11 +67,13 @@ async function leaseHeld(ref: string, d: ConditionDeps): Promise<ConditionResult
   const first = await d.view.lease(ref);
   if (!first) return { ok: false, detail: `Lease ${ref} does not exist` };
   if (!first.holder) return { ok: false, detail: `Lease ${ref} has no holder` };
-  // Held means renewing: wait (at most one lease duration) to see the holder renew it.
+  // Held means renewing: wait (at most one lease duration) to see the holder renew it. The
+  // holder renews every retryPeriod; a 100 ms poll sees it soon after (this wait is most of the
+  // time between `run` starting and the fault on a Lease drill).
   const bound = (first.leaseDurationSeconds ?? 15) + 1;
   const start = d.now();
   while (d.now() - start < bound) {
-    await d.sleep(250);
+    await d.sleep(100);
     const next = await d.view.lease(ref);
     if (!next?.holder) return { ok: false, detail: `Lease ${ref} was released` };
     if (next.holder !== first.holder) return { ok: true, detail: `Lease ${ref} moved to ${next.holder}` };
