@@ -38,6 +38,29 @@ function lastSeenBefore(events: RaftEvent[], master: string, seq: number): RaftE
   return events.filter((e) => e.master === master && e.seq < seq && e.ok).pop();
 }
 
+/**
+ * The new leader at a term above `aboveTerm`, once the members' latest reports prove it elected:
+ * a quorum names it, or it names itself (a member reporting itself leader at a higher term was
+ * elected by a majority's votes, even before the followers' next polls show it). Else null.
+ */
+export function electedLeader(
+  latest: Iterable<RaftEvent>,
+  aboveTerm: bigint,
+  quorum: number,
+): { leader: string; term: string; agreeing: string[] } | null {
+  const votes = new Map<string, string[]>();
+  for (const e of latest) {
+    if (!hasLeader(e) || BigInt(e.term) <= aboveTerm) continue;
+    const key = `${e.leader}@${e.term}`;
+    const agreeing = [...(votes.get(key) ?? []), e.master];
+    votes.set(key, agreeing);
+    if (agreeing.length >= quorum || e.memberId === e.leader) {
+      return { leader: e.leader, term: e.term, agreeing };
+    }
+  }
+  return null;
+}
+
 export function reelection(view: RunView): MetricResult[] {
   const name = 'raft.reelection_s';
   const events = raftEvents(view);
@@ -50,14 +73,12 @@ export function reelection(view: RunView): MetricResult[] {
   for (const e of events) {
     if (e.t <= tInject) continue;
     latest.set(e.master, e);
+    // only e can complete the evidence: it is the one report that changed
     if (!hasLeader(e) || BigInt(e.term) <= before.term) continue;
+    if (electedLeader(latest.values(), before.term, quorum) === null) continue;
     const agreeing = [...latest.values()].filter(
       (x) => hasLeader(x) && x.leader === e.leader && x.term === e.term,
     );
-    // A member reporting itself leader at a higher term was elected by a majority's votes: the
-    // cluster has its leader even before the followers' next polls show it.
-    const selfElected = e.memberId !== undefined && e.memberId === e.leader;
-    if (agreeing.length < quorum && !selfElected) continue;
     // e completed the evidence: the moment lies after e.master's previous answer was sampled.
     // It lies in [lower, e.t]; the middle of that interval ± half its width is the estimate with
     // the smallest worst-case error (stamping e.t would be late by up to a whole poll period).

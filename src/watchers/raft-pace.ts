@@ -5,6 +5,7 @@
  * at its steady `intervalMs` otherwise. A fast window costs a second or two of extra status
  * requests per drill instead of a fast poll for the whole run.
  */
+import { electedLeader } from '../metrics/raft.js';
 import type { RaftEvent, StepEvent, TimelineEvent } from '../timeline/events.js';
 
 /**
@@ -73,19 +74,8 @@ export class RaftPace {
     return this.options.faultIntervalMs;
   }
 
-  /** A leader at a term above the one before the fault, as a quorum or the leader itself says. */
   private newLeaderKnown(): boolean {
-    const votes = new Map<string, number>();
-    for (const e of this.latest.values()) {
-      if (!e.ok || e.leader === undefined || e.term === undefined) continue;
-      if (BigInt(e.term) <= this.baseTerm) continue;
-      if (e.memberId === e.leader) return true;
-      const key = `${e.leader}@${e.term}`;
-      const n = (votes.get(key) ?? 0) + 1;
-      if (n >= this.quorum) return true;
-      votes.set(key, n);
-    }
-    return false;
+    return electedLeader(this.latest.values(), this.baseTerm, this.quorum) !== null;
   }
 }
 
