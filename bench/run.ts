@@ -57,7 +57,7 @@ and bench/results/latest.json.
   --quick                 3 runs per drill, 3 per sweep point, soak of 3
   --sweep <ms,…>          raft poll periods after inject to sweep (default 20,50,100,250; "" to skip)
   --sweep-iterations <n>  runs per sweep point (default: --iterations)
-  --soak <n>              drills run in one process for the memory check (default: --iterations; 0 skips)
+  --soak <n>              drills run in one process for the memory check (default 50, 3 with --quick; 0 skips)
   --first-ip <ip>         lab master-1 address (default 127.0.10.81; env KHA_BENCH_FIRST_IP)
   --lb-ip <ip>            lab load balancer (default 127.0.10.181; env KHA_BENCH_LB_IP)
   --dir <dir>             lab dir (default a new /tmp/kha-bench-*; env KHA_BENCH_DIR)
@@ -127,7 +127,8 @@ function options(argv: string[]): Options | null {
     quick,
     sweep,
     sweepIterations: int(values['sweep-iterations'], '--sweep-iterations') ?? iterations,
-    soak: int(values.soak, '--soak') ?? int(env.KHA_BENCH_SOAK, 'KHA_BENCH_SOAK') ?? iterations,
+    // the target is "memory flat over 50 iterations"; fewer drills are mostly warm-up
+    soak: int(values.soak, '--soak') ?? int(env.KHA_BENCH_SOAK, 'KHA_BENCH_SOAK') ?? (quick ? 3 : 50),
     firstIp: values['first-ip'] ?? env.KHA_BENCH_FIRST_IP ?? '127.0.10.81',
     lbIp: values['lb-ip'] ?? env.KHA_BENCH_LB_IP ?? '127.0.10.181',
     dir: values.dir ?? env.KHA_BENCH_DIR ?? null,
