@@ -1,0 +1,130 @@
+/**
+ * The lab's certificates, made with openssl as "Kubernetes the hard way" makes them: one lab CA;
+ * per master an etcd certificate (server, peer and client) and an API server certificate; one
+ * client certificate each for the API server → etcd, the controller-manager, the scheduler and
+ * the admin (system:masters: kubeconfig, inventory, etcdctl); the service-account key pair.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { SERVICE_IP, type LabHost } from './layout.js';
+
+const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
+export interface Pki {
+  dir: string;
+  ca: string;
+  caKey: string;
+  cert: (name: string) => string;
+  key: (name: string) => string;
+  saKey: string;
+  saPub: string;
+}
+
+export function pkiFiles(dir: string): Pki {
+  return {
+    dir,
+    ca: path.join(dir, 'ca.crt'),
+    caKey: path.join(dir, 'ca.key'),
+    cert: (name) => path.join(dir, `${name}.crt`),
+    key: (name) => path.join(dir, `${name}.key`),
+    saKey: path.join(dir, 'sa.key'),
+    saPub: path.join(dir, 'sa.pub'),
+  };
+}
+
+async function openssl(args: string[]): Promise<void> {
+  await execa('openssl', args, { stdin: 'ignore', stdout: 'ignore' });
+}
+
+async function issue(p: Pki, name: string, subject: string, sans: string[]): Promise<void> {
+  const csr = path.join(p.dir, `${name}.csr`);
+  const ext = path.join(p.dir, `${name}.ext`);
+  await openssl(['req', '-new', ...EC, '-keyout', p.key(name), '-out', csr, '-subj', subject]);
+  writeFileSync(
+    ext,
+    [
+      'basicConstraints=CA:FALSE',
+      'keyUsage=critical,digitalSignature,keyEncipherment',
+      'extendedKeyUsage=serverAuth,clientAuth',
+      ...(sans.length > 0 ? [`subjectAltName=${sans.join(',')}`] : []),
+    ].join('\n') + '\n',
+  );
+  await openssl([
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    p.ca,
+    '-CAkey',
+    p.caKey,
+    // a serial of its own: certificates are issued in parallel, so no shared serial file
+    '-set_serial',
+    `0x${randomBytes(8).toString('hex')}`,
+    '-days',
+    '365',
+    '-sha256',
+    '-extfile',
+    ext,
+    '-out',
+    p.cert(name),
+  ]);
+  rmSync(csr);
+  rmSync(ext);
+}
+
+export async function makePki(dir: string, masters: LabHost[], lb: LabHost): Promise<Pki> {
+  const p = pkiFiles(dir);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  await openssl([
+    'req',
+    '-x509',
+    ...EC,
+    '-keyout',
+    p.caKey,
+    '-out',
+    p.ca,
+    '-days',
+    '365',
+    '-subj',
+    '/CN=kha-drill-lab-ca',
+  ]);
+  const local = ['IP:127.0.0.1', 'DNS:localhost'];
+  const api = [
+    `IP:${lb.address}`,
+    `IP:${SERVICE_IP}`,
+    'DNS:kubernetes',
+    'DNS:kubernetes.default',
+    'DNS:kubernetes.default.svc',
+    'DNS:kubernetes.default.svc.cluster.local',
+  ];
+  const jobs: Array<Promise<void>> = [];
+  for (const m of masters) {
+    const own = [`IP:${m.address}`, `DNS:${m.name}`, ...local];
+    jobs.push(issue(p, `etcd-${m.name}`, `/CN=${m.name}`, own));
+    jobs.push(issue(p, `apiserver-${m.name}`, '/CN=kube-apiserver', [...own, ...api]));
+  }
+  jobs.push(issue(p, 'apiserver-etcd-client', '/CN=kube-apiserver-etcd-client', []));
+  jobs.push(issue(p, 'admin', '/O=system:masters/CN=kubernetes-admin', []));
+  jobs.push(issue(p, 'kube-controller-manager', '/CN=system:kube-controller-manager', []));
+  jobs.push(issue(p, 'kube-scheduler', '/CN=system:kube-scheduler', []));
+  jobs.push(
+    (async () => {
+      await openssl([
+        'genpkey',
+        '-algorithm',
+        'EC',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-out',
+        p.saKey,
+      ]);
+      await openssl(['pkey', '-in', p.saKey, '-pubout', '-out', p.saPub]);
+    })(),
+  );
+  await Promise.all(jobs);
+  return p;
+}

@@ -1,0 +1,164 @@
+/**
+ * Is the lab up? Asked from the laptop side, with the real tools: ssh to every master (host key
+ * pinned), `systemctl is-active` of every unit there, `kubectl get --raw /readyz` through the load
+ * balancer, both Leases held.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LabError } from './errors.js';
+import { onLaptop } from './laptop.js';
+import { COMPONENTS, labPaths, type LabHost } from './layout.js';
+import type { Progress } from './progress.js';
+import type { LabState } from './state.js';
+
+export function sshArgv(dir: string, m: LabHost, command: string, connectTimeout = 3): string[] {
+  const p = labPaths(dir);
+  return [
+    'ssh',
+    '-i',
+    p.clientKey,
+    '-o',
+    `UserKnownHostsFile=${p.knownHosts}`,
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    `ConnectTimeout=${connectTimeout}`,
+    '-o',
+    'LogLevel=ERROR',
+    `root@${m.address}`,
+    command,
+  ];
+}
+
+export async function onMaster(state: LabState, m: LabHost, command: string, timeout = 30_000) {
+  return onLaptop(sshArgv(state.options.dir, m, command), { timeout });
+}
+
+export function kubectlArgv(state: LabState, args: string[]): string[] {
+  const bin = state.binaries?.kubernetes;
+  return [
+    bin ? `${bin}/kubectl` : 'kubectl',
+    '--kubeconfig',
+    labPaths(state.options.dir).kubeconfig,
+    ...args,
+  ];
+}
+
+export async function kubectl(state: LabState, args: string[], timeout = 15_000) {
+  return onLaptop(kubectlArgv(state, args), { timeout });
+}
+
+export async function unitStates(state: LabState, m: LabHost): Promise<Record<string, string> | undefined> {
+  const r = await onMaster(state, m, `systemctl is-active ${COMPONENTS.join(' ')}`, 10_000);
+  const lines = String(r.stdout ?? '')
+    .trim()
+    .split('\n');
+  if (lines.length !== COMPONENTS.length) return undefined;
+  return Object.fromEntries(COMPONENTS.map((c, i) => [c, (lines[i] ?? '').trim()]));
+}
+
+export async function journalTail(state: LabState, m: LabHost, unit: string, lines = 15): Promise<string> {
+  const r = await onMaster(state, m, `journalctl -u ${unit} -n ${lines} --no-pager -o cat`, 10_000);
+  return String(r.stdout ?? '').trim();
+}
+
+export async function leaseHolders(state: LabState): Promise<Record<string, string>> {
+  const r = await kubectl(state, [
+    'get',
+    'lease',
+    '-n',
+    'kube-system',
+    'kube-scheduler',
+    'kube-controller-manager',
+    '-o',
+    'jsonpath={range .items[*]}{.metadata.name}={.spec.holderIdentity}{"\\n"}{end}',
+  ]);
+  if (r.exitCode !== 0) return {};
+  return Object.fromEntries(
+    String(r.stdout ?? '')
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => l.split('=', 2) as [string, string]),
+  );
+}
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const end = performance.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (performance.now() > end) throw new Error(what);
+    await sleep(250);
+  }
+}
+
+/** Waits for everything; on timeout, the error names the master, the unit and its journal tail. */
+export async function waitReady(state: LabState, progress: Progress, timeoutMs = 180_000): Promise<void> {
+  const t0 = performance.now();
+  const left = (): number => Math.max(1_000, timeoutMs - (performance.now() - t0));
+  await Promise.all(
+    state.masters.map(async (m) => {
+      try {
+        await until(`ssh`, left(), async () =>
+          (await onMaster(state, m, 'true', 5_000)).exitCode === 0 ? true : undefined,
+        );
+      } catch {
+        throw new LabError(
+          `${m.name} (${m.address}) did not answer on ssh within ${(timeoutMs / 1000).toFixed(0)}s`,
+          4,
+          `see ${labPaths(state.options.dir).console(m.name)}`,
+        );
+      }
+    }),
+  );
+  progress.line(`ssh answers on every master (host keys pinned)`);
+  let last: Record<string, Record<string, string> | undefined> = {};
+  try {
+    await until('units', left(), async () => {
+      const states = await Promise.all(state.masters.map((m) => unitStates(state, m)));
+      last = Object.fromEntries(state.masters.map((m, i) => [m.name, states[i]]));
+      return states.every((s) => s && Object.values(s).every((v) => v === 'active')) ? true : undefined;
+    });
+  } catch {
+    for (const m of state.masters) {
+      const s = last[m.name];
+      const bad = COMPONENTS.find((c) => s?.[c] !== 'active');
+      if (bad) {
+        throw new LabError(
+          `${m.name}: unit ${bad} is ${s?.[bad] ?? 'unknown'} after ${(timeoutMs / 1000).toFixed(0)}s`,
+          4,
+          await journalTail(state, m, bad),
+        );
+      }
+    }
+    throw new LabError('the units did not become active', 4);
+  }
+  progress.line(
+    'every unit active on every master (etcd, kube-apiserver, kube-controller-manager, kube-scheduler)',
+  );
+  try {
+    await until('readyz', left(), async () => {
+      const r = await kubectl(state, ['get', '--raw', '/readyz'], 5_000);
+      return r.exitCode === 0 && String(r.stdout).trim() === 'ok' ? true : undefined;
+    });
+  } catch {
+    throw new LabError(
+      'the API servers are not ready through the load balancer (kubectl get --raw /readyz)',
+      4,
+      `see ${labPaths(state.options.dir).haproxyLog}`,
+    );
+  }
+  progress.line(`API ready through the load balancer (${state.lb.address}:6443)`);
+  try {
+    const holders = await until('leases', left(), async () => {
+      const h = await leaseHolders(state);
+      return h['kube-scheduler'] && h['kube-controller-manager'] ? h : undefined;
+    });
+    progress.line(
+      `Leases held: kube-scheduler by ${holders['kube-scheduler']}, kube-controller-manager by ${holders['kube-controller-manager']}`,
+    );
+  } catch {
+    throw new LabError('the kube-scheduler and kube-controller-manager Leases were not both taken', 4);
+  }
+}
