@@ -8,17 +8,23 @@ export default defineConfig({
           name: 'unit',
           // a few unit tests run real timers against in-process servers: room for a loaded machine
           testTimeout: 30_000,
-          include: ['src/**/*.test.ts', 'test/unit/**/*.test.ts', 'bench/**/*.test.ts'],
+          include: [
+            'src/**/*.test.ts',
+            'lab/src/**/*.test.ts',
+            'test/unit/**/*.test.ts',
+            'bench/**/*.test.ts',
+          ],
         },
       },
       {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          // Every integration file drives the one lab on 127.0.10.0/24: one file at a time.
+          // Each file starts its own lab; one file at a time keeps the 2-core machine's timings sane.
           fileParallelism: false,
           testTimeout: 180_000,
-          hookTimeout: 120_000,
+          // lab up builds the upstream binaries on a machine that has none (npm test prepares them first)
+          hookTimeout: 900_000,
         },
       },
     ],

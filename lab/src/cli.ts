@@ -2,7 +2,9 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import { ensureBuilt, supported } from './build.js';
 import { labDown } from './down.js';
+import { ensureRootfs } from './rootfs.js';
 import { LabError } from './errors.js';
 import { labEnv, labPath } from './files.js';
 import {
@@ -115,6 +117,19 @@ async function run(argv: string[]): Promise<number> {
     });
 
   program
+    .command('prepare')
+    .description(
+      'build or find what lab up needs (the upstream binaries, the root file system), start nothing',
+    )
+    .option('--all', 'every Kubernetes version the lab builds, not only the default')
+    .action(async (f: { all?: boolean }) => {
+      for (const v of f.all ? supported('kubernetes') : [DEFAULT_KUBERNETES])
+        await ensureBuilt('kubernetes', v, progress);
+      await ensureBuilt('etcd', DEFAULT_ETCD, progress);
+      await ensureRootfs(progress);
+    });
+
+  program
     .command('down')
     .description('stop the lab and remove everything it made (hosts, mounts, namespaces)')
     .addOption(dirOption())
@@ -157,7 +172,9 @@ async function run(argv: string[]): Promise<number> {
       const state = readState(labDir(f.dir));
       if (!state) throw new LabError(`no lab in ${labDir(f.dir)} (no lab.json)`, 2);
       const env = { ...labEnv(state), PATH: labPath(state, '$PATH') };
-      process.stdout.write(`# run in the laptop namespace: ip netns exec ${LAPTOP_NETNS} $SHELL\n`);
+      process.stdout.write(
+        `# for a shell on the laptop side: nsenter --net=/run/netns/${LAPTOP_NETNS} $SHELL\n`,
+      );
       process.stdout.write(
         Object.entries(env)
           .map(([k, v]) => `export ${k}=${v}`)

@@ -15,6 +15,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
+import { inCgroups, makeCgroups } from './cgroup.js';
 import { COMPONENTS, labPaths, machineName, type LabHost, type LabOptions } from './layout.js';
 import { readProc } from './net.js';
 import type { Pki } from './pki.js';
@@ -202,7 +203,8 @@ export function startMaster(
   const log = labPaths(o.dir).console(m.name);
   const fd = openSync(log, 'a');
   try {
-    return spawnDetached(nspawnArgv(o, m, root, bins), fd);
+    const cgroups = makeCgroups(machineName(o.name, m.name));
+    return spawnDetached(inCgroups(cgroups, nspawnArgv(o, m, root, bins)), fd);
   } finally {
     closeSync(fd);
   }

@@ -112,6 +112,13 @@ function schedulerArgs(o: LabOptions): string[] {
   ];
 }
 
+const AFTER: Record<Component, string> = {
+  etcd: 'network.target',
+  'kube-apiserver': 'network.target etcd.service',
+  'kube-controller-manager': 'network.target kube-apiserver.service',
+  'kube-scheduler': 'network.target kube-apiserver.service',
+};
+
 const DESCRIPTION: Record<Component, string> = {
   etcd: 'etcd key-value store',
   'kube-apiserver': 'Kubernetes API Server',
@@ -140,8 +147,9 @@ export function unitText(o: LabOptions, all: LabHost[], m: LabHost, c: Component
   return [
     '[Unit]',
     `Description=${DESCRIPTION[c]} (kha-drill lab)`,
-    'After=network.target',
-    ...(c === 'etcd' ? [] : ['Wants=etcd.service']),
+    // ordering only, no Wants=/Requires=: a restarted API server must not start an etcd a drill
+    // stopped, but at shutdown the API server stops before its etcd (else it waits on it for 90 s)
+    `After=${AFTER[c]}`,
     '',
     '[Service]',
     `Type=${type}`,

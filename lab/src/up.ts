@@ -36,6 +36,7 @@ import {
   switchNetns,
   type LabOptions,
 } from './layout.js';
+import { inNetns } from './laptop.js';
 import { addNetns, addSwitch, ensureLaptop, laptopAddresses, netnsExists, plug } from './net.js';
 import { makePki } from './pki.js';
 import { isAlive, spawnDetached } from './proc.js';
@@ -305,7 +306,7 @@ export async function labUp(
     const fd = openSync(p.haproxyLog, 'a');
     try {
       state.pids.haproxy = spawnDetached(
-        ['ip', 'netns', 'exec', state.lb.netns, 'haproxy', '-db', '-f', p.haproxyConfig],
+        inNetns(state.lb.netns, ['haproxy', '-db', '-f', p.haproxyConfig]),
         fd,
       );
     } finally {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { CLI, ROOT, kha, labSsh, startLab, stopLab, type CliResult, type Lab } from './lab.js';
+import { CLI, ROOT, kha, kubectl, labSsh, startLab, stopLab, type CliResult, type Lab } from './lab.js';
 
 const UNITS = ['etcd', 'kube-apiserver', 'kube-scheduler', 'kube-controller-manager'];
 let lab: Lab;
@@ -25,11 +25,16 @@ const ALL_ACTIVE = () =>
   ['master-1', 'master-2', 'master-3'].map((m) => `${m}: ${UNITS.map(() => 'active').join(' ')}`);
 
 async function schedulerHolder(): Promise<string> {
-  const res = await fetch(
-    `${lab.loadBalancer}/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-scheduler`,
-  );
-  const lease = (await res.json()) as { spec: { holderIdentity?: string } };
-  return lease.spec.holderIdentity ?? '';
+  const r = kubectl(lab, [
+    'get',
+    'lease',
+    '-n',
+    'kube-system',
+    'kube-scheduler',
+    '-o',
+    'jsonpath={.spec.holderIdentity}',
+  ]);
+  return r.stdout.trim();
 }
 
 /** Waits until every unit is active again (a restored scheduler may take a moment). */
@@ -211,7 +216,7 @@ describe('kha-drill engine on the lab', () => {
 
     const refused = await kha(runArgs('scheduler-failover'), env());
     expect(refused.code).toBe(3);
-    expect(refused.stderr).toMatch(/restore journal of cluster kha-lab is pending/);
+    expect(refused.stderr).toMatch(/restore journal of cluster lab-it\d+ is pending/);
     expect(refused.stderr).toMatch(/kha-drill recover/);
 
     const rec = await kha(['recover', '-i', lab.inventory], env());
@@ -231,8 +236,8 @@ describe('kha-drill engine on the lab', () => {
       observe: { until: { check: 'etcdLeaderChanged' }, timeout: '20s', settle: '1s' },
       restore: [
         { action: 'waitFor', condition: { check: 'etcdHealthy' }, timeout: '30s' },
-        // leader-election candidates that lost their Lease during the partition exit, as the real
-        // components do (systemd would restart them; the lab's units stay failed)
+        // components that lost their Lease during the partition exit; systemd restarts them, and
+        // a start of a running unit is a no-op
         { action: 'startService', target: 'all-masters', service: 'kube-scheduler' },
         { action: 'startService', target: 'all-masters', service: 'kube-controller-manager' },
       ],
@@ -249,7 +254,7 @@ describe('kha-drill engine on the lab', () => {
       readFileSync(path.join(/report: (\S+)/.exec(r.stdout)?.[1] as string, 'report.json'), 'utf8'),
     );
     expect(report.steps.find((s: { action: string }) => s.action === 'partition').command).toMatch(
-      /^iptables -w -I INPUT -s 127\.0\.10\.\d+ -j DROP -m comment --comment kha-drill:/,
+      /^iptables -w -I INPUT -s 198\.18\.\d+\.\d+ -j DROP -m comment --comment kha-drill:/,
     );
   });
 
@@ -302,7 +307,7 @@ describe('kha-drill engine on the lab', () => {
     const holder = await schedulerHolder();
     const r = await kha(runArgs('scheduler-failover', inv), env());
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/master-2 \(127\.0\.10\.\d+\): HOST KEY CHANGED for master-2/);
+    expect(r.stderr).toMatch(/master-2 \(198\.18\.\d+\.\d+\): HOST KEY CHANGED for master-2/);
     expect(await schedulerHolder()).toBe(holder);
     expect(unitStates()).toEqual(ALL_ACTIVE());
   });
@@ -313,18 +318,27 @@ describe('kha-drill engine on the lab', () => {
     });
     const r = await kha(runArgs('scheduler-failover', inv), env());
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/etcd members not answering:\n\s+master-2 \(http:\/\/127\.0\.10\.\d+:2999\)/);
+    expect(r.stderr).toMatch(/etcd members not answering:\n\s+master-2 \(http:\/\/198\.18\.\d+\.\d+:2999\)/);
     expect(unitStates()).toEqual(ALL_ACTIVE());
   });
 
   it('a master whose sshd is down exits 3 before anything is injected', async () => {
-    const pid = lab.state.pids['master-3/sshd'] as number;
-    process.kill(pid, 'SIGTERM'); // the lab's own sshd of master-3, started by this file's lab up
-    await new Promise((r) => setTimeout(r, 300));
+    // the real sshd of master-3 stops; a transient timer on the master starts it again
+    const stop = labSsh(
+      lab,
+      'master-3',
+      'systemd-run --quiet --on-active=15 systemctl start ssh && systemctl stop ssh',
+    );
+    expect(stop.status, stop.stderr).toBe(0);
     const holder = await schedulerHolder();
     const r = await kha(runArgs('scheduler-failover'), env());
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/master-3 \(127\.0\.10\.\d+\): cannot connect to master-3 .*connection refused/);
+    expect(r.stderr).toMatch(
+      /master-3 \(198\.18\.\d+\.\d+\): cannot connect to master-3 .*connection refused/,
+    );
     expect(await schedulerHolder()).toBe(holder);
+    for (let i = 0; i < 60 && labSsh(lab, 'master-3', 'true').status !== 0; i++)
+      await new Promise((res) => setTimeout(res, 500));
+    expect(labSsh(lab, 'master-3', 'systemctl is-active ssh').stdout.trim()).toBe('active');
   });
 });

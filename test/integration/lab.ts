@@ -1,29 +1,31 @@
 /**
- * The shared lab for integration tests: `startLab(opts)` runs the CLI's `lab up` (built CLI:
+ * The lab for integration tests: `startLab(opts)` runs the CLI's `lab up` (built CLI and lab:
  * `npm run build` first) and `stopLab()` its `lab down`. Call stopLab() in afterAll, always: it is
- * idempotent and also stops a lab whose start failed half-way.
+ * idempotent and also takes down a lab whose start failed half-way.
  *
- * Addresses and dir come from KHA_TEST_LAB_FIRST_IP (default 127.0.10.1), KHA_TEST_LAB_LB_IP
- * (default 127.0.10.100) and KHA_TEST_LAB_DIR (default: a new temp dir per lab, removed by
- * stopLab unless KHA_TEST_KEEP_LAB=1). Leader election defaults to fast timings (4s/3s/1s).
+ * The lab is reachable only from the laptop network namespace (kha-laptop): `npm test` runs vitest
+ * there (`kha-drill lab exec -- vitest run`), so every process of a test is on the laptop side.
+ * Each lab of a test file is named KHA_TEST_LAB_NAME (default `it`) plus a counter, on the subnet
+ * 198.18.<KHA_TEST_LAB_NET + counter − 1>.0/24 (default 101), in a fixed directory under the temp
+ * dir, so a lab left by a killed run is taken down by the next start. Leader election defaults to
+ * fast timings (4s/3s/1s). KHA_TEST_KUBERNETES and KHA_TEST_ETCD pick the versions.
  */
 import { execFile, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LabState } from '../../src/lab/state.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = path.join(ROOT, 'bin', 'kha-drill.js');
 
 export interface StartLabOptions {
   masters?: number;
-  tls?: boolean;
   leaseDuration?: string;
   renewDeadline?: string;
   retryPeriod?: string;
-  sshPort?: number;
+  kubernetes?: string;
+  etcd?: string;
 }
 
 export interface LabMasterInfo {
@@ -33,9 +35,23 @@ export interface LabMasterInfo {
   apiserver: string;
 }
 
+/** The part of the lab's lab.json the tests read. */
+export interface LabStateFile {
+  options: { name: string; net: number; dir: string; kubernetes: string; etcd: string };
+  masters: Array<{ name: string; address: string; netns: string }>;
+  lb: { address: string; netns: string };
+  laptop: { address: string; netns: string };
+  switchNetns: string;
+  netns: string[];
+  mounts: string[];
+  pids: Record<string, number>;
+  binaries: { kubernetes: string; kubernetesVersion: string; etcd: string; etcdVersion: string };
+  readyAfterMs?: number;
+}
+
 export interface Lab {
+  name: string;
   dir: string;
-  tls: boolean;
   masters: LabMasterInfo[];
   lbIp: string;
   loadBalancer: string;
@@ -44,10 +60,14 @@ export interface Lab {
   sshKey: string;
   knownHosts: string;
   sshPort: number;
-  /** the variables `lab env` exports (KUBECONFIG, KHA_INVENTORY, ETCDCTL_*) */
+  /** the variables `lab env` exports (KUBECONFIG, KHA_INVENTORY, ETCDCTL_*, PATH with kubectl) */
   env: Record<string, string>;
+  /** etcd client TLS files (the lab's admin certificate) */
+  etcdTls: { ca: string; cert: string; key: string };
+  kubectl: string;
+  etcdctl: string;
   readyAfterMs: number;
-  state: LabState;
+  state: LabStateFile;
   upOutput: string;
 }
 
@@ -76,69 +96,77 @@ export function kha(
   });
 }
 
-interface Started {
-  dir: string;
-  temp: boolean;
+/** True when this process is on the laptop side (the kha-laptop namespace). */
+export function onLaptopSide(): boolean {
+  try {
+    return readlinkSync('/proc/self/ns/net') === `net:[${statSync('/run/netns/kha-laptop').ino}]`;
+  } catch {
+    return false;
+  }
 }
-const started: Started[] = [];
 
-export function labDirFor(): { dir: string; temp: boolean } {
-  const fromEnv = process.env.KHA_TEST_LAB_DIR;
-  if (fromEnv) return { dir: path.resolve(fromEnv), temp: false };
-  return { dir: mkdtempSync(path.join(os.tmpdir(), 'kha-lab-test-')), temp: true };
+const started: string[] = [];
+let counter = 0;
+
+export function nextLabName(): { name: string; net: number; dir: string } {
+  counter += 1;
+  const name = `${process.env.KHA_TEST_LAB_NAME ?? 'it'}${counter}`;
+  const net = Number(process.env.KHA_TEST_LAB_NET ?? '101') + counter - 1;
+  return { name, net, dir: path.join(os.tmpdir(), `kha-lab-test-${name}`) };
 }
 
 export async function startLab(opts: StartLabOptions = {}): Promise<Lab> {
-  const { dir, temp } = labDirFor();
-  const firstIp = process.env.KHA_TEST_LAB_FIRST_IP ?? '127.0.10.1';
-  const lbIp = process.env.KHA_TEST_LAB_LB_IP ?? '127.0.10.100';
-  const sshPort = opts.sshPort ?? 22;
+  if (!onLaptopSide()) {
+    throw new Error(
+      'integration tests run on the laptop side of the lab: use npm test (kha-drill lab exec -- vitest run …)',
+    );
+  }
+  const { name, net, dir } = nextLabName();
   // a lab left by a killed run would make `lab up` refuse: clear it first
-  await kha(['lab', 'down', '--dir', dir]);
-  started.push({ dir, temp });
-  const args = [
-    'lab',
-    'up',
-    '--dir',
-    dir,
-    '--first-ip',
-    firstIp,
-    '--lb-ip',
-    lbIp,
-    '--ssh-port',
-    String(sshPort),
-  ];
+  await kha(['lab', 'down', '--dir', dir], {}, 120_000);
+  started.push(dir);
+  const args = ['lab', 'up', '--name', name, '--net', String(net), '--dir', dir];
   args.push('--masters', String(opts.masters ?? 3));
   args.push('--lease-duration', opts.leaseDuration ?? '4s', '--renew-deadline', opts.renewDeadline ?? '3s');
   args.push('--retry-period', opts.retryPeriod ?? '1s');
-  if (opts.tls) args.push('--tls');
-  const up = await kha(args);
+  const kubernetes = opts.kubernetes ?? process.env.KHA_TEST_KUBERNETES;
+  const etcd = opts.etcd ?? process.env.KHA_TEST_ETCD;
+  if (kubernetes) args.push('--kubernetes', kubernetes);
+  if (etcd) args.push('--etcd', etcd);
+  const up = await kha(args, {}, 900_000);
   if (up.code !== 0) throw new Error(`lab up failed (exit ${up.code}):\n${up.stdout}\n${up.stderr}`);
-  const state = JSON.parse(readFileSync(path.join(dir, 'lab.json'), 'utf8')) as LabState;
+  const state = JSON.parse(readFileSync(path.join(dir, 'lab.json'), 'utf8')) as LabStateFile;
   const envOut = await kha(['lab', 'env', '--dir', dir]);
   const env: Record<string, string> = {};
   for (const line of envOut.stdout.split('\n')) {
     const m = /^export ([A-Z_]+)=(.*)$/.exec(line.trim());
-    if (m) env[m[1] as string] = m[2] as string;
+    if (m) env[m[1] as string] = (m[2] as string).replace('$PATH', process.env.PATH ?? '');
   }
-  const scheme = opts.tls ? 'https' : 'http';
+  const pki = path.join(dir, 'pki');
   return {
+    name,
     dir,
-    tls: Boolean(opts.tls),
     masters: state.masters.map((m) => ({
       name: m.name,
       address: m.address,
-      etcd: `${scheme}://${m.address}:2379`,
-      apiserver: `${scheme}://${m.address}:6443`,
+      etcd: `https://${m.address}:2379`,
+      apiserver: `https://${m.address}:6443`,
     })),
-    lbIp,
-    loadBalancer: `${scheme}://${lbIp}:6443`,
+    lbIp: state.lb.address,
+    loadBalancer: `https://${state.lb.address}:6443`,
     inventory: path.join(dir, 'inventory.yaml'),
     kubeconfig: path.join(dir, 'kubeconfig'),
     sshKey: path.join(dir, 'ssh', 'id_ed25519'),
     knownHosts: path.join(dir, 'ssh', 'known_hosts'),
-    sshPort,
+    sshPort: 22,
     env,
+    etcdTls: {
+      ca: path.join(pki, 'ca.crt'),
+      cert: path.join(pki, 'admin.crt'),
+      key: path.join(pki, 'admin.key'),
+    },
+    kubectl: path.join(state.binaries.kubernetes, 'kubectl'),
+    etcdctl: path.join(state.binaries.etcd, 'etcdctl'),
     readyAfterMs: state.readyAfterMs ?? Number.NaN,
     state,
     upOutput: up.stdout,
@@ -149,12 +177,37 @@ export async function startLab(opts: StartLabOptions = {}): Promise<Lab> {
 export async function stopLab(): Promise<CliResult[]> {
   const results: CliResult[] = [];
   while (started.length > 0) {
-    const { dir, temp } = started.pop() as Started;
-    const purge = temp && process.env.KHA_TEST_KEEP_LAB !== '1';
-    results.push(await kha(['lab', 'down', '--dir', dir, ...(purge ? ['--purge'] : [])]));
+    const dir = started.pop() as string;
+    const purge = process.env.KHA_TEST_KEEP_LAB !== '1';
+    results.push(await kha(['lab', 'down', '--dir', dir, ...(purge ? ['--purge'] : [])], {}, 120_000));
   }
   return results;
 }
+
+function sshArgs(lab: Lab, address: string, command: string): string[] {
+  return [
+    '-i',
+    lab.sshKey,
+    '-o',
+    `UserKnownHostsFile=${lab.knownHosts}`,
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'ConnectTimeout=5',
+    '-o',
+    'LogLevel=ERROR',
+    `root@${address}`,
+    command,
+  ];
+}
+
+const addressOf = (lab: Lab, master: string): string => {
+  const m = lab.masters.find((x) => x.name === master || x.address === master);
+  if (!m) throw new Error(`no master ${master}`);
+  return m.address;
+};
 
 /** A command over the lab's real SSH (strict host key checking, the lab key). */
 export function labSsh(
@@ -163,26 +216,44 @@ export function labSsh(
   command: string,
   timeoutMs = 30_000,
 ): SpawnSyncReturns<string> {
-  const m = lab.masters.find((x) => x.name === master || x.address === master);
-  if (!m) throw new Error(`no master ${master}`);
-  return spawnSync(
-    'ssh',
-    [
-      '-i',
-      lab.sshKey,
-      '-o',
-      `UserKnownHostsFile=${lab.knownHosts}`,
-      '-o',
-      'StrictHostKeyChecking=yes',
-      '-o',
-      'BatchMode=yes',
-      '-o',
-      'ConnectTimeout=5',
-      '-p',
-      String(lab.sshPort),
-      `root@${m.address}`,
-      command,
-    ],
-    { encoding: 'utf8', timeout: timeoutMs },
-  );
+  return spawnSync('ssh', sshArgs(lab, addressOf(lab, master), command), {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+  });
+}
+
+/** As labSsh, without blocking: masters can be asked in parallel. */
+export function labSshAsync(
+  lab: Lab,
+  master: string,
+  command: string,
+  timeoutMs = 30_000,
+): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      'ssh',
+      sshArgs(lab, addressOf(lab, master), command),
+      { encoding: 'utf8', timeout: timeoutMs },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** The real kubectl against the lab (its kubeconfig: admin through the load balancer). */
+export function kubectl(lab: Lab, args: string[], timeoutMs = 30_000): SpawnSyncReturns<string> {
+  return spawnSync(lab.kubectl, ['--kubeconfig', lab.kubeconfig, ...args], {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+  });
+}
+
+/** The real etcdctl against every member, with the lab's client certificate. */
+export function etcdctl(lab: Lab, args: string[], timeoutMs = 30_000): SpawnSyncReturns<string> {
+  return spawnSync(lab.etcdctl, args, {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    env: { ...process.env, ...lab.env },
+  });
 }

@@ -1,11 +1,9 @@
 /**
  * `kha-drill status` on the lab, checked against tools nobody here wrote: etcdctl (endpoint
- * status -w json and -w table), kubectl (get lease -o yaml), and the lab's own systemctl over
+ * status -w json and -w table), kubectl (get lease -o yaml), and the masters' systemctl over
  * real SSH. Needs `npm run build` and the lab's Debian packages (see lab-up.test.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -22,7 +20,7 @@ function etcdctl(lab: Lab, args: string[]) {
   const clean = { ...process.env, ...env } as Record<string, string>;
   delete clean.ETCDCTL_ENDPOINTS;
   return spawnSync(
-    'etcdctl',
+    lab.etcdctl,
     [`--endpoints=${lab.masters.map((m) => m.etcd).join(',')}`, '--command-timeout=2s', ...args],
     {
       encoding: 'utf8',
@@ -147,7 +145,7 @@ describe('kha-drill status on the lab', () => {
     ]);
     for (const row of report.leases) {
       const [ns, name] = row.lease.split('/') as [string, string];
-      const r = run('kubectl', [
+      const r = run(lab.kubectl, [
         '--kubeconfig',
         lab.kubeconfig,
         'get',
@@ -197,8 +195,8 @@ describe('kha-drill status on the lab', () => {
 
   it('one etcd member SIGKILLed: status answers within the deadline and names it', async () => {
     const victim = 'master-2';
-    const pid = Number(readFileSync(path.join(lab.dir, 'run', victim, 'etcd.pid'), 'utf8').trim());
-    process.kill(pid, 'SIGKILL');
+    // systemd restarts it 5 s later (Restart=on-failure, RestartSec=5): status answers before that
+    systemctl(lab, victim, 'kill -s KILL etcd');
     try {
       const { code, report, ms } = await statusJson(lab);
       expect(ms).toBeLessThan(5_000);
@@ -217,8 +215,7 @@ describe('kha-drill status on the lab', () => {
 
   it('one etcd member frozen (SIGSTOP): its row times out, the command still answers in time', async () => {
     const victim = 'master-1';
-    const pid = Number(readFileSync(path.join(lab.dir, 'run', victim, 'etcd.pid'), 'utf8').trim());
-    process.kill(pid, 'SIGSTOP');
+    systemctl(lab, victim, 'kill -s STOP etcd');
     try {
       const { code, report, ms } = await statusJson(lab, ['--timeout', '1s']);
       expect(ms).toBeLessThan(5_000);
@@ -226,7 +223,7 @@ describe('kha-drill status on the lab', () => {
       expect(report.etcd.find((e) => e.master === victim)?.errors).toEqual(['no answer within 1000 ms']);
       expect(report.problems).toContain(`etcd ${victim} unreachable`);
     } finally {
-      process.kill(pid, 'SIGCONT');
+      systemctl(lab, victim, 'kill -s CONT etcd');
     }
     await waitHealthy(lab);
   });
@@ -249,12 +246,8 @@ describe('kha-drill status on the lab', () => {
 
   // last in this lab: nothing restarts HAProxy (lab down copes with it gone)
   it('load balancer down: Leases read from a master API server, and it says so', async () => {
-    const pid = Number(
-      readFileSync(path.join(lab.dir, 'run', 'haproxy.pid'), 'utf8')
-        .trim()
-        .split(/\s+/)[0],
-    );
-    process.kill(pid, 'SIGKILL');
+    // the lab's own HAProxy, started by this file's lab up (its pid is in lab.json)
+    process.kill(lab.state.pids.haproxy as number, 'SIGKILL');
     const { code, report } = await waitFor('the load balancer gone', 10_000, async () => {
       const r = await statusJson(lab);
       return r.report.api.find((a) => a.target === 'load-balancer')?.healthz.ok ? undefined : r;
@@ -269,10 +262,10 @@ describe('kha-drill status on the lab', () => {
   });
 });
 
-describe('kha-drill status on a --tls lab', () => {
+describe('kha-drill status on a second lab', () => {
   let lab: Lab;
   beforeAll(async () => {
-    lab = await startLab({ tls: true });
+    lab = await startLab();
   });
   afterAll(async () => {
     await stopLab();

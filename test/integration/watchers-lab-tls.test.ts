@@ -18,7 +18,7 @@ describe('watchers on the TLS lab', () => {
   let inventory: Inventory;
 
   beforeAll(async () => {
-    lab = await startLab({ tls: true });
+    lab = await startLab();
     // as the CLI does: ETCDCTL_* from `lab env` fill etcd TLS the file leaves unset
     inventory = resolveInventory(loadInventoryFile(lab.inventory), lab.env, path.dirname(lab.inventory));
   });

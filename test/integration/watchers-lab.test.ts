@@ -1,7 +1,7 @@
 /**
- * The watchers on the lab, checked against the lab's own ground truth: the candidates'
- * `*.truth.jsonl` (acquired) for Lease takeovers and etcd's zap "elected leader … at term N"
- * lines for re-elections. Faults go in over the lab's real SSH, as the engine sends them.
+ * The watchers on the lab, checked against the real components' own logs (journald on each master):
+ * the new holder's klog "successfully acquired lease" line for Lease takeovers and etcd's zap
+ * "elected leader … at term N" lines for re-elections. Faults go in over the lab's real SSH, as the engine sends them.
  * With KHA_RECORD_FIXTURES=1 each scenario's timeline and truth are copied to
  * test/fixtures/timelines/ (see its README.md). Needs `npm run build` and the lab packages.
  */
@@ -22,7 +22,7 @@ import type { TimelineEvent } from '../../src/timeline/events.js';
 import { Timeline } from '../../src/timeline/timeline.js';
 import { startWatchers } from '../../src/watchers/index.js';
 import { ROOT, startLab, stopLab, type Lab } from './lab.js';
-import { electedLines } from './watchers-etcd-cluster.js';
+import { elections, journalCommand, leaseLines, parseJournal } from '../../lab/src/truth.js';
 
 const RECORD = process.env.KHA_RECORD_FIXTURES === '1';
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'timelines');
@@ -40,7 +40,7 @@ function ssh(lab: Lab, master: string, command: string): Promise<{ code: number;
     '-o',
     'StrictHostKeyChecking=yes',
   ];
-  args.push('-o', 'BatchMode=yes', '-p', String(lab.sshPort), `root@${m.address}`, command);
+  args.push('-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR', `root@${m.address}`, command);
   return new Promise((resolve) => {
     execFile('ssh', args, { timeout: 30_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out: stdout + stderr });
@@ -163,17 +163,14 @@ describe('watchers on the lab', () => {
   };
   const metric = (metrics: MetricResult[], name: string) => metrics.find((m) => m.name === name)!;
 
-  /** The new holder's own "acquired" line, from its candidate's truth log. */
-  function acquiredTruth(master: string, unit: string, identity: string): number {
-    const lines = readFileSync(path.join(lab.dir, 'logs', master, `${unit}.truth.jsonl`), 'utf8')
-      .trim()
-      .split('\n');
-    const hit = lines
-      .map((l) => JSON.parse(l) as { ts: string; event: string; identity: string })
-      .find((l) => l.event === 'acquired' && l.identity === identity);
-    if (!hit) throw new Error(`no acquired line for ${identity}`);
-    // microsecond ISO → ms (Date.parse keeps ms) + the rest
-    return Date.parse(hit.ts) + Number(`0.${hit.ts.split('.')[1]!.slice(3, 6)}`);
+  /** The new holder's own klog "successfully acquired lease" line after `sinceMs` (wall ms). */
+  async function acquiredTruth(master: string, unit: string, sinceMs: number): Promise<number> {
+    const r = await ssh(lab, master, journalCommand(unit, sinceMs - 1000));
+    const hit = leaseLines(parseJournal(r.out)).find(
+      (l) => l.event === 'acquired' && l.tsUs / 1000 >= sinceMs,
+    );
+    if (!hit) throw new Error(`no "successfully acquired lease" line of ${unit} on ${master}`);
+    return hit.tsUs / 1000;
   }
 
   async function schedulerTakeover(name: string, inject: string) {
@@ -214,8 +211,8 @@ describe('watchers on the lab', () => {
       .reverse()
       .find((e) => e.kind === 'lease' && e.lease === lease && e.holder !== holder && !!e.holder);
     const h = newHolder?.kind === 'lease' ? newHolder : null;
-    const truthMs = acquiredTruth(h!.master!, 'kube-scheduler', h!.holder!);
     const { events, metrics } = await rec.finish({});
+    const truthMs = await acquiredTruth(h!.master!, 'kube-scheduler', injectWallMs(events) - 2000);
     const truthS = (truthMs - injectWallMs(events)) / 1000;
     if (RECORD) {
       const truthFile = path.join(FIXTURES, `${name}.truth.json`);
@@ -282,9 +279,13 @@ describe('watchers on the lab', () => {
     const { events, metrics } = await rec.finish({});
     const reelection = metric(metrics, 'raft.reelection_s');
     const newTerm = Number(/→ \w+ \(term (\d+)\)/.exec(reelection.note ?? '')?.[1]);
-    const lines = inventory.masters
-      .filter((m) => m.name !== victim)
-      .flatMap((m) => electedLines(path.join(lab.dir, 'logs', m.name, 'etcd.log')))
+    const survivors = inventory.masters.filter((m) => m.name !== victim);
+    const journals = await Promise.all(
+      survivors.map((m) => ssh(lab, m.name, journalCommand('etcd', injectWallMs(events) - 5000))),
+    );
+    const lines = journals
+      .flatMap((j) => elections(parseJournal(j.out)))
+      .map((l) => ({ ...l, ts: l.tsMs }))
       .filter((l) => l.term === newTerm && l.ts < restartWall)
       .sort((a, b) => a.ts - b.ts);
     // the new leader's own line: raft elects it with a majority's votes
