@@ -166,6 +166,16 @@ describe('raft.catchup_s', () => {
     expect(plain!.errorS).toBeCloseTo(0.1, 2);
   });
 
+  it('counts from the restart command, not its return (etcd tells systemd when it serves)', () => {
+    // `systemctl start etcd` sent at 8.0 returns at 8.7, after the member caught up at 8.6
+    const events = polled(10, restart)
+      .inject(5.0, ['master-1'])
+      .restore(8.7, ['master-1'], true, 8.0)
+      .build();
+    const [plain] = computeMetrics(events, { metrics: ['raft.catchup_s'] });
+    expect(plain!.value).toBeCloseTo(0.6, 3);
+  });
+
   it('honours maxLag', () => {
     const events = polled(10, restart).inject(5.0, ['master-1']).restore(8.0, ['master-1']).build();
     const [r] = computeMetrics(events, { metrics: ['raft.catchup_s'], catchupMaxLag: 1000 });

@@ -146,7 +146,11 @@ export function catchup(view: RunView, options: MetricOptions): MetricResult[] {
       unknown(name, 's', `${member}'s etcd was not interrupted (it answered with a leader throughout)`),
     );
   const restoreStep = view.restoreSteps.find((s) => s.ok && s.targets.includes(member));
-  const tRestore = restoreStep?.t ?? view.restoreStart;
+  // from the moment the restart was asked for: a unit that tells systemd when it serves (etcd's
+  // Type=notify) has often caught up before `systemctl start` returns
+  const tRestore =
+    (restoreStep ? (view.restoreStepStarts.get(restoreStep.index) ?? restoreStep.t) : null) ??
+    view.restoreStart;
   if (tRestore === null) return both(unknown(name, 's', 'no restore step ran'));
   const maxLag = BigInt(options.catchupMaxLag ?? DEFAULT_CATCHUP_MAX_LAG);
   const latest = new Map<string, RaftEvent>();

@@ -31,6 +31,8 @@ export interface RunView {
   /** t_inject (else observe start) → observe end (else restore start, else last event) */
   observe: Interval;
   restoreSteps: StepEvent[];
+  /** when each restore step started, by its index */
+  restoreStepStarts: Map<number, number>;
   restoreStart: number | null;
   blind: BlindInterval[];
   /** the run header's masters, else every master seen in raft events */
@@ -54,6 +56,7 @@ export function viewOf(events: readonly TimelineEvent[]): RunView {
   let headerMasters: string[] | null = null;
   const raftMasters = new Set<string>();
   const restoreSteps: StepEvent[] = [];
+  const restoreStepStarts = new Map<number, number>();
   for (const e of events) {
     if (e.kind === 'run') {
       wallTime = e.wallTime;
@@ -66,7 +69,11 @@ export function viewOf(events: readonly TimelineEvent[]): RunView {
         tFault = stepStarts.get(`inject/${e.index}`) ?? e.t;
         injectTargets = e.targets;
       }
-      if (e.phase === 'restore') restoreSteps.push(e);
+      if (e.phase === 'restore') {
+        restoreSteps.push(e);
+        const start = stepStarts.get(`restore/${e.index}`);
+        if (start !== undefined) restoreStepStarts.set(e.index, start);
+      }
     } else if (e.kind === 'phase') {
       if (e.phase === 'inject' && e.state === 'start') injectStart ??= e.t;
       if (e.phase === 'observe' && e.state === 'start') observeStart ??= e.t;
@@ -83,6 +90,7 @@ export function viewOf(events: readonly TimelineEvent[]): RunView {
     drill: { start: drillStart, end: last },
     observe: { start: tInject ?? observeStart ?? drillStart, end: observeEnd ?? restoreStart ?? last },
     restoreSteps,
+    restoreStepStarts,
     restoreStart,
     blind: blindIntervals(events),
     masters: headerMasters ?? [...raftMasters],
