@@ -5,7 +5,7 @@
  */
 import { errorMessage } from '../errors.js';
 import type { Inventory, Step } from '../config/schema.js';
-import { parseDuration } from '../config/duration.js';
+import { parseDuration } from '../text/duration.js';
 import type { StepRecord } from '../report/result.js';
 import { trimOutput } from '../ssh/errors.js';
 import type { NewEvent } from '../timeline/events.js';

@@ -5,7 +5,7 @@
  * `p(95)(lease.takeover_s) < 18` are judged across the iterations (aggregateVerdicts).
  */
 import type { MetricResult } from '../metrics/types.js';
-import { formatMeasured, formatNumber } from '../report/numbers.js';
+import { formatMeasured, formatNumber } from '../text/numbers.js';
 import type { Verdict } from '../report/result.js';
 import { matchMetrics } from '../slo/evaluate.js';
 import {

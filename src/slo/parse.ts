@@ -14,7 +14,7 @@
  * iterations (`--iterations N`); on one run they are the value itself.
  * Errors carry the 0-based offset into the expression so callers can point inside the string.
  */
-import { closest } from '../config/suggest.js';
+import { closest } from '../text/suggest.js';
 import { METRICS, METRIC_NAMES, isMetricName } from '../metrics/names.js';
 
 export const COMPARE_OPS = ['<', '<=', '>', '>=', '==', '!='] as const;

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import type { RegisterCommand } from '../index.js';
+import type { RegisterCommand } from '../types.js';
 import { ExitCode, KhaError } from '../../errors.js';
 
 /** dist/commands/lab → the package root → lab/bin/kha-lab.js */

@@ -40,7 +40,7 @@ import {
   type GameDayFlags,
 } from '../../gameday/command.js';
 import { runPlan } from '../plan/index.js';
-import type { RegisterCommand } from '../index.js';
+import type { RegisterCommand } from '../types.js';
 import { ListrProgress } from './listr-progress.js';
 
 export interface RunOptions extends GameDayFlags {

@@ -1,5 +1,5 @@
 /** After the fault: until the drill's condition holds (then settle) or its timeout. */
-import { parseDuration } from '../../config/duration.js';
+import { parseDuration } from '../../text/duration.js';
 import { errorMessage } from '../../errors.js';
 import { evaluateAbort } from '../../slo/evaluate.js';
 import { aborted } from '../../time/sleep.js';
