@@ -20,7 +20,7 @@ import {
 } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ExitCode, KhaError } from '../errors.js';
+import { KhaError } from '../errors.js';
 import { systemWallTime } from './clock.js';
 import type { UndoSpec } from './types.js';
 
@@ -111,7 +111,6 @@ export function acquireRunLock(
       if (alive || (holder.host !== undefined && holder.host !== hostname())) {
         throw new KhaError(
           'E_RUN_LOCKED',
-          ExitCode.NotSteady,
           `another run (${holder.runId ?? '?'}, pid ${holder.pid ?? '?'} on ${holder.host ?? '?'}) is acting on cluster ${cluster}`,
           { hint: `wait for it to finish; if it is gone, remove ${file}` },
         );
@@ -119,7 +118,7 @@ export function acquireRunLock(
       rmSync(file, { force: true });
     }
   }
-  throw new KhaError('E_RUN_LOCKED', ExitCode.NotSteady, `cannot take the run lock ${file}`);
+  throw new KhaError('E_RUN_LOCKED', `cannot take the run lock ${file}`);
 }
 
 /** The pending journal of a cluster, or null when there is none (or nothing is pending). */
@@ -133,14 +132,9 @@ export function readPendingJournal(
   try {
     index = JSON.parse(readFileSync(file, 'utf8')) as JournalIndex;
   } catch (err) {
-    throw new KhaError(
-      'E_JOURNAL',
-      ExitCode.BadInput,
-      `cannot read the restore journal ${file}: ${(err as Error).message}`,
-      {
-        hint: 'inspect it by hand; remove it only once the cluster is known to be restored',
-      },
-    );
+    throw new KhaError('E_JOURNAL', `cannot read the restore journal ${file}: ${(err as Error).message}`, {
+      hint: 'inspect it by hand; remove it only once the cluster is known to be restored',
+    });
   }
   return index.entries.some((e) => e.status !== 'done') ? index : null;
 }

@@ -36,7 +36,6 @@ export const registerLab: RegisterCommand = (program: Command, ctx, setExit) => 
       if (!existsSync(LAB_BIN) || !existsSync(LAB_MAIN)) {
         throw new KhaError(
           'E_NO_LAB',
-          ExitCode.BadInput,
           `the lab is not here (${LAB_MAIN} is missing): it ships with kha-drill's source repository; run npm run build there`,
         );
       }

@@ -5,7 +5,7 @@
  * watchers' first observations.
  */
 import type { Drill, Inventory } from '../../config/schema.js';
-import { ExitCode, KhaError, errorMessage } from '../../errors.js';
+import { KhaError, errorMessage, type ErrorCode } from '../../errors.js';
 import type { Baseline } from '../conditions.js';
 import type { RunInput, RunPorts, RunTimeline } from '../deps.js';
 import { enforceGuardrails } from '../guardrails.js';
@@ -17,8 +17,8 @@ import type { ClusterView } from '../types.js';
 /** Stops the run before anything is injected, with the exit code to return. */
 export class StopBeforeInject extends KhaError {}
 
-const notSteady = (code: string, message: string, hint?: string) =>
-  new StopBeforeInject(code, ExitCode.NotSteady, message, hint ? { hint } : {});
+const notSteady = (code: ErrorCode, message: string, hint?: string) =>
+  new StopBeforeInject(code, message, hint ? { hint } : {});
 
 /**
  * Throws StopBeforeInject (exit 3) or the guardrails' UsageError (exit 2); returns a summary
@@ -35,7 +35,7 @@ export async function preflight(
     onRelease(acquireRunLock(input.env, inventory.metadata.name, input.runId, ports.clock.wallTime));
   } catch (err) {
     if (err instanceof KhaError)
-      throw new StopBeforeInject(err.code, err.exitCode, err.message, err.hint ? { hint: err.hint } : {});
+      throw new StopBeforeInject(err.code, err.message, err.hint ? { hint: err.hint } : {});
     throw err;
   }
   const pending = readPendingJournal(input.env, inventory.metadata.name);

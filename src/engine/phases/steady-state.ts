@@ -3,7 +3,6 @@
  * watchers starting and the services being snapshotted; then the pre-fault baseline and the
  * run's journal. Throws (exit 3) at the first check not met, or when interrupted.
  */
-import { ExitCode } from '../../errors.js';
 import { checkCondition, describeCondition } from '../conditions.js';
 import { Journal } from '../journal.js';
 import { snapshotServices } from '../service-snapshot.js';
@@ -21,7 +20,6 @@ export async function steadyStatePhase(run: Run): Promise<void> {
     if (!r.ok) {
       throw new StopBeforeInject(
         'E_NOT_STEADY',
-        ExitCode.NotSteady,
         `steady state not met: ${describeCondition(c)}: ${r.detail}`,
       );
     }
@@ -65,7 +63,6 @@ export async function prepareFault(run: Run, onWatchers: (stop: () => Promise<vo
   if (s.stop.signal.aborted) {
     throw new StopBeforeInject(
       'E_INTERRUPTED',
-      ExitCode.Infrastructure,
       `interrupted by ${s.interruptedBy} before anything was injected`,
     );
   }
