@@ -9,7 +9,7 @@ import { resolveDrill } from '../config/drills.js';
 import { parseDuration } from '../text/duration.js';
 import { checkConfigFile, loadSuiteFile } from '../config/load.js';
 import { UsageError } from '../errors.js';
-import { mergeSlos, type SuiteSlos } from './slos.js';
+import { mergeSlos, type SuiteSlos } from '../slo/suite.js';
 import { resolveSuiteDrill } from '../config/resolve-drill.js';
 
 export interface PlannedDrill {

@@ -38,7 +38,7 @@ import {
   withClusterLock,
   withGameDayOptions,
   type GameDayFlags,
-} from '../../gameday/command.js';
+} from './suite.js';
 import { runPlan } from '../plan/index.js';
 import type { RegisterCommand } from '../types.js';
 import { ListrProgress } from './listr-progress.js';
