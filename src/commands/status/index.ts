@@ -11,7 +11,7 @@ import { loadTlsFiles, type TlsMaterial } from '../../clients/tls.js';
 import { parseDurationMs } from '../../text/duration.js';
 import { requireInventoryPath, resolveInventory } from '../../config/inventory.js';
 import { loadInventoryFile } from '../../config/load.js';
-import { LeaseRef } from '../../config/schema.js';
+import { DEFAULT_LEASES, LeaseRef } from '../../config/schema.js';
 import {
   gatherStatus,
   StatusClients,
@@ -22,7 +22,7 @@ import {
 } from '../../status/index.js';
 import type { RegisterCommand } from '../types.js';
 
-export const DEFAULT_LEASES = ['kube-system/kube-scheduler', 'kube-system/kube-controller-manager'];
+export { DEFAULT_LEASES };
 const DEFAULT_INTERVAL = '2s';
 const MIN_INTERVAL_MS = 200;
 
