@@ -20,29 +20,110 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
+/** What the catalogue says of one error code. */
+export interface ErrorEntry {
+  exitCode: ExitCode;
+  /** what it means, for the README and for whoever reads the code */
+  meaning: string;
+  /** what to do, when the place that raises it has nothing more specific to say */
+  hint?: string;
+}
+
+/**
+ * The error catalogue: every code the program raises, with its exit code and hint. A KhaError
+ * takes its exit code from here; a new code is added here first.
+ */
+export const ERRORS = {
+  // bad input or usage (2): nothing was touched
+  E_USAGE: { exitCode: ExitCode.BadInput, meaning: 'bad command-line usage or argument' },
+  E_INVALID: { exitCode: ExitCode.BadInput, meaning: 'an input file does not validate (file:line:col each)' },
+  E_EXPRESSION: { exitCode: ExitCode.BadInput, meaning: 'an SLO or abort expression does not parse' },
+  E_KUBECONFIG: {
+    exitCode: ExitCode.BadInput,
+    meaning: 'the kubeconfig cannot be read or has no usable context',
+  },
+  E_TIMELINE: {
+    exitCode: ExitCode.BadInput,
+    meaning: 'a stored timeline.ndjson has a line that is not an event',
+  },
+  E_JOURNAL: { exitCode: ExitCode.BadInput, meaning: 'the restore journal cannot be read' },
+  E_NO_LAB: { exitCode: ExitCode.BadInput, meaning: 'the lab is not part of this installation' },
+  // not steady (3): nothing was injected
+  E_NOT_STEADY: {
+    exitCode: ExitCode.NotSteady,
+    meaning: 'a steady-state check did not hold before the fault',
+  },
+  E_PREFLIGHT: {
+    exitCode: ExitCode.NotSteady,
+    meaning: 'a master, etcd member or API server did not answer',
+  },
+  E_JOURNAL_PENDING: {
+    exitCode: ExitCode.NotSteady,
+    meaning: 'a restore journal of the cluster is pending: the cluster may still be degraded',
+  },
+  E_RUN_LOCKED: { exitCode: ExitCode.NotSteady, meaning: 'another run on this machine acts on the cluster' },
+  E_LOCKED: { exitCode: ExitCode.NotSteady, meaning: 'another run holds the cluster lock (--lock)' },
+  E_LOCK_UNREACHABLE: {
+    exitCode: ExitCode.NotSteady,
+    meaning: '--lock: no master reachable to hold the lock',
+  },
+  E_LOCK: {
+    exitCode: ExitCode.NotSteady,
+    meaning: '--lock: the lock file cannot be created',
+    hint: 'choose a writable path with --lock-file',
+  },
+  // infrastructure (4): restore ran
+  E_INTERRUPTED: { exitCode: ExitCode.Infrastructure, meaning: 'SIGINT or SIGTERM stopped the run' },
+  E_TARGET: {
+    exitCode: ExitCode.Infrastructure,
+    meaning: 'a symbolic target did not resolve against the cluster',
+  },
+  E_NO_MASTER: {
+    exitCode: ExitCode.Infrastructure,
+    meaning: 'a step or undo names a master the inventory lacks',
+  },
+  E_WAIT_NOT_MET: {
+    exitCode: ExitCode.Infrastructure,
+    meaning: 'a waitFor step’s condition did not hold in time',
+  },
+  E_MICROTIME: { exitCode: ExitCode.Infrastructure, meaning: 'a Lease time is not RFC 3339 MicroTime' },
+  E_SSH_KEY: { exitCode: ExitCode.Infrastructure, meaning: 'the SSH identity cannot be read or decrypted' },
+  E_SSH_CONNECT: { exitCode: ExitCode.Infrastructure, meaning: 'an SSH connection failed' },
+  E_SSH_AUTH: { exitCode: ExitCode.Infrastructure, meaning: 'SSH authentication failed' },
+  E_SSH_HOSTKEY: { exitCode: ExitCode.Infrastructure, meaning: 'a host key is unknown, changed or revoked' },
+  E_SSH_EXEC: { exitCode: ExitCode.Infrastructure, meaning: 'a remote command could not be started' },
+  E_SSH_COMMAND: {
+    exitCode: ExitCode.Infrastructure,
+    meaning: 'a remote command exited non-zero or timed out',
+  },
+} as const satisfies Record<string, ErrorEntry>;
+export type ErrorCode = keyof typeof ERRORS;
+
 export interface KhaErrorOptions {
   hint?: string;
   cause?: unknown;
 }
 
+/** The base of every error the program raises on purpose: code, exit code (from ERRORS), hint. */
 export class KhaError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly exitCode: ExitCode;
   readonly hint: string | undefined;
 
-  constructor(code: string, exitCode: ExitCode, message: string, options: KhaErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: KhaErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    const entry: ErrorEntry = ERRORS[code];
     this.name = 'KhaError';
     this.code = code;
-    this.exitCode = exitCode;
-    this.hint = options.hint;
+    this.exitCode = entry.exitCode;
+    this.hint = options.hint ?? entry.hint;
   }
 }
 
 /** Bad input or usage (exit 2). */
 export class UsageError extends KhaError {
   constructor(message: string, options: KhaErrorOptions = {}) {
-    super('E_USAGE', ExitCode.BadInput, message, options);
+    super('E_USAGE', message, options);
     this.name = 'UsageError';
   }
 }
@@ -66,7 +147,7 @@ export function formatProblem(p: Problem): string {
 export class ValidationError extends KhaError {
   readonly problems: Problem[];
   constructor(problems: Problem[]) {
-    super('E_INVALID', ExitCode.BadInput, problems.map(formatProblem).join('\n'));
+    super('E_INVALID', problems.map(formatProblem).join('\n'));
     this.name = 'ValidationError';
     this.problems = problems;
   }

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, delimiter } from 'node:path';
 import { parse } from 'yaml';
+import { KhaError } from '../errors.js';
 import { expandHome, type TlsMaterial } from './tls.js';
 
 export interface KubeConnection {
@@ -18,9 +19,9 @@ export interface KubeConnection {
   namespace?: string;
 }
 
-export class KubeconfigError extends Error {
+export class KubeconfigError extends KhaError {
   constructor(message: string) {
-    super(message);
+    super('E_KUBECONFIG', message);
     this.name = 'KubeconfigError';
   }
 }

@@ -2,8 +2,7 @@
  * The command registry: each entry adds one command to the program. A command reports its
  * exit code through `setExit`; errors it throws are turned into output by cli.ts.
  */
-import type { Command } from 'commander';
-import type { Context } from '../context.js';
+import type { RegisterCommand } from './types.js';
 import { registerValidate } from './validate/index.js';
 import { registerList } from './list/index.js';
 import { registerSchema } from './schema/index.js';
@@ -15,7 +14,7 @@ import { registerRun } from './run/index.js';
 import { registerPlan } from './plan/index.js';
 import { registerRecover } from './recover/index.js';
 
-export type RegisterCommand = (program: Command, ctx: Context, setExit: (code: number) => void) => void;
+export type { RegisterCommand } from './types.js';
 
 export const commands: RegisterCommand[] = [
   registerValidate,

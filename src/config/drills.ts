@@ -2,12 +2,11 @@
  * Finding drills: built-in ones ship in <package>/drills/, local ones live in ./drills/ of the
  * working directory. A drill argument is a path (has a / or ends in .yaml/.yml) or a name.
  */
-import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { UsageError } from '../errors.js';
-import { PACKAGE_ROOT } from '../version.js';
 import { checkConfigFile } from './load.js';
-import { suggestion } from './suggest.js';
+import { builtInDrillsDir, yamlFiles } from './resolve-drill.js';
+
+export { builtInDrillsDir, isDrillPath, resolveDrill } from './resolve-drill.js';
 
 export interface DrillEntry {
   /** what `run <name>` takes: the file's base name (normally equal to metadata.name) */
@@ -20,22 +19,6 @@ export interface DrillEntry {
   path: string;
   /** false when the file does not validate; description then says so */
   valid: boolean;
-}
-
-export function builtInDrillsDir(): string {
-  return path.join(PACKAGE_ROOT, 'drills');
-}
-
-function yamlFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  try {
-    return readdirSync(dir)
-      .filter((f) => /\.ya?ml$/.test(f))
-      .sort()
-      .map((f) => path.join(dir, f));
-  } catch {
-    return [];
-  }
 }
 
 /** Built-in drills, then ./drills/*.yaml of `cwd` when that is another folder; a local file shadows a built-in of the same name. */
@@ -75,27 +58,4 @@ function describeDrillFile(file: string, source: DrillEntry['source'], cwd: stri
     path: file,
     valid: false,
   };
-}
-
-/** Is this argument a path rather than a drill name? */
-export function isDrillPath(arg: string): boolean {
-  return arg.includes('/') || arg.includes(path.sep) || /\.ya?ml$/.test(arg);
-}
-
-/**
- * The file of a drill given by path or name. A name is looked up in ./drills of `cwd`, then
- * among the built-in drills; an unknown name is a usage error with "did you mean".
- */
-export function resolveDrill(nameOrPath: string, cwd: string): string {
-  if (isDrillPath(nameOrPath)) return path.resolve(cwd, nameOrPath);
-  const candidates = [path.resolve(cwd, 'drills'), builtInDrillsDir()].flatMap((dir) => [
-    path.join(dir, `${nameOrPath}.yaml`),
-    path.join(dir, `${nameOrPath}.yml`),
-  ]);
-  const found = candidates.find((f) => existsSync(f));
-  if (found) return found;
-  const names = listDrills(cwd).map((d) => d.name);
-  throw new UsageError(`unknown drill '${nameOrPath}' (${suggestion(nameOrPath, names, 'one of')})`, {
-    hint: 'kha-drill list shows the drills; a path to a drill file works too',
-  });
 }

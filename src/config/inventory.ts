@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { Inventory } from './schema.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../text/duration.js';
 import type { ArithEnv } from '../slo/parse.js';
 
 type Env = Record<string, string | undefined>;

@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import type { Problem } from '../errors.js';
-import { closest, suggestion } from './suggest.js';
+import { closest, suggestion } from '../text/suggest.js';
 import type { PathSegment, YamlSource } from './source.js';
 
 type Issue = z.core.$ZodIssue;

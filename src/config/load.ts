@@ -8,8 +8,8 @@ import { parseConfigText, readConfigText, type YamlSource } from './source.js';
 import { issuesToProblems } from './issues.js';
 import { checkDrillReferences, checkInventoryRules } from './references.js';
 import { API_VERSION, Drill, Inventory, Suite } from './schema.js';
-import { checkSuiteReferences } from '../gameday/suite-check.js';
-import { suggestion } from './suggest.js';
+import { checkSuiteReferences } from './suite-check.js';
+import { suggestion } from '../text/suggest.js';
 
 export const CONFIG_KINDS = ['Inventory', 'Drill', 'Suite'] as const;
 export type ConfigKind = (typeof CONFIG_KINDS)[number];
@@ -82,7 +82,12 @@ export function checkConfigText(
   if (kind.kind === 'Suite') {
     const result = Suite.safeParse(raw);
     if (!result.success) problems.push(...issuesToProblems(result.error.issues, raw, Suite, source));
-    problems.push(...checkSuiteReferences(raw, source, { absPath, cwd: opts.cwd ?? process.cwd() }));
+    const cwd = opts.cwd ?? process.cwd();
+    const checkDrill = (f: string) => {
+      const c = checkConfigFile(f, { cwd, expect: 'Drill' });
+      return { problems: c.problems, ...(c.config?.kind === 'Drill' ? { drill: c.config.data } : {}) };
+    };
+    problems.push(...checkSuiteReferences(raw, source, { absPath, cwd, checkDrill }));
     if (problems.length || !result.success) return { problems: sortProblems(dedupe(problems)) };
     return { problems, config: { kind: 'Suite', file, absPath, data: result.data } };
   }

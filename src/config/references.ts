@@ -6,10 +6,10 @@
 import type { Problem } from '../errors.js';
 import { METRICS, isMetricName, type MetricInfo } from '../metrics/names.js';
 import { ExpressionError, checkVocabulary, parseExpression } from '../slo/parse.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../text/duration.js';
 import type { Inventory } from './schema.js';
 import type { PathSegment, YamlSource } from './source.js';
-import { closest } from './suggest.js';
+import { closest } from '../text/suggest.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);

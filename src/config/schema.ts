@@ -325,6 +325,9 @@ export const Expression = z
   .min(1)
   .describe('e.g. `lease.takeover_s < leaseDuration + 2 * retryPeriod`');
 
+/** The Leases watched (and shown by `status`) when a drill names none: the two HA components'. */
+export const DEFAULT_LEASES: string[] = ['kube-system/kube-scheduler', 'kube-system/kube-controller-manager'];
+
 export const Watchers = z
   .strictObject({
     lease: z
@@ -332,7 +335,7 @@ export const Watchers = z
         leases: z
           .array(LeaseRef)
           .min(1)
-          .default(['kube-system/kube-scheduler', 'kube-system/kube-controller-manager']),
+          .default([...DEFAULT_LEASES]),
       })
       .optional(),
     raft: z

@@ -20,7 +20,8 @@ import {
 } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ExitCode, KhaError } from '../errors.js';
+import { KhaError } from '../errors.js';
+import { systemWallTime } from './clock.js';
 import type { UndoSpec } from './types.js';
 
 export type UndoStatus = 'pending' | 'done' | 'failed';
@@ -88,16 +89,14 @@ export function acquireRunLock(
   env: Record<string, string | undefined>,
   cluster: string,
   runId: string,
+  wallTime: () => string = systemWallTime,
 ): () => void {
   const file = lockPath(env, cluster);
   mkdirSync(dirname(file), { recursive: true });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(file, 'wx', 0o600);
-      writeSync(
-        fd,
-        JSON.stringify({ pid: process.pid, runId, host: hostname(), at: new Date().toISOString() }) + '\n',
-      );
+      writeSync(fd, JSON.stringify({ pid: process.pid, runId, host: hostname(), at: wallTime() }) + '\n');
       closeSync(fd);
       return () => rmSync(file, { force: true });
     } catch (err) {
@@ -112,7 +111,6 @@ export function acquireRunLock(
       if (alive || (holder.host !== undefined && holder.host !== hostname())) {
         throw new KhaError(
           'E_RUN_LOCKED',
-          ExitCode.NotSteady,
           `another run (${holder.runId ?? '?'}, pid ${holder.pid ?? '?'} on ${holder.host ?? '?'}) is acting on cluster ${cluster}`,
           { hint: `wait for it to finish; if it is gone, remove ${file}` },
         );
@@ -120,7 +118,7 @@ export function acquireRunLock(
       rmSync(file, { force: true });
     }
   }
-  throw new KhaError('E_RUN_LOCKED', ExitCode.NotSteady, `cannot take the run lock ${file}`);
+  throw new KhaError('E_RUN_LOCKED', `cannot take the run lock ${file}`);
 }
 
 /** The pending journal of a cluster, or null when there is none (or nothing is pending). */
@@ -134,14 +132,9 @@ export function readPendingJournal(
   try {
     index = JSON.parse(readFileSync(file, 'utf8')) as JournalIndex;
   } catch (err) {
-    throw new KhaError(
-      'E_JOURNAL',
-      ExitCode.BadInput,
-      `cannot read the restore journal ${file}: ${(err as Error).message}`,
-      {
-        hint: 'inspect it by hand; remove it only once the cluster is known to be restored',
-      },
-    );
+    throw new KhaError('E_JOURNAL', `cannot read the restore journal ${file}: ${(err as Error).message}`, {
+      hint: 'inspect it by hand; remove it only once the cluster is known to be restored',
+    });
   }
   return index.entries.some((e) => e.status !== 'done') ? index : null;
 }
@@ -166,27 +159,37 @@ export class Journal {
   private constructor(
     private readonly file: string,
     readonly index: JournalIndex,
+    private readonly wallTime: () => string,
   ) {}
 
   /** Starts the journal of a run (nothing is written until the first undo). */
   static create(
     env: Record<string, string | undefined>,
     info: { cluster: string; runId: string; drill: string; runDir: string },
+    wallTime: () => string = systemWallTime,
   ): Journal {
-    return new Journal(indexPath(env, info.cluster), {
-      version: 1,
-      ...info,
-      journalFile: join(info.runDir, 'journal.ndjson'),
-      pid: process.pid,
-      host: hostname(),
-      startedAt: new Date().toISOString(),
-      entries: [],
-    });
+    return new Journal(
+      indexPath(env, info.cluster),
+      {
+        version: 1,
+        ...info,
+        journalFile: join(info.runDir, 'journal.ndjson'),
+        pid: process.pid,
+        host: hostname(),
+        startedAt: wallTime(),
+        entries: [],
+      },
+      wallTime,
+    );
   }
 
   /** Continues a pending journal (recover). */
-  static resume(env: Record<string, string | undefined>, index: JournalIndex): Journal {
-    return new Journal(indexPath(env, index.cluster), index);
+  static resume(
+    env: Record<string, string | undefined>,
+    index: JournalIndex,
+    wallTime: () => string = systemWallTime,
+  ): Journal {
+    return new Journal(indexPath(env, index.cluster), index, wallTime);
   }
 
   get indexFile(): string {
@@ -198,7 +201,7 @@ export class Journal {
       mkdirSync(dirname(this.index.journalFile), { recursive: true });
       this.fd = openSync(this.index.journalFile, 'a', 0o600);
     }
-    writeSync(this.fd, JSON.stringify({ at: new Date().toISOString(), ...record }) + '\n');
+    writeSync(this.fd, JSON.stringify({ at: this.wallTime(), ...record }) + '\n');
     fsyncSync(this.fd);
   }
 
@@ -208,7 +211,7 @@ export class Journal {
 
   /** Records an undo as pending: call before the inject it reverses. */
   add(undo: UndoSpec): void {
-    const entry: JournalEntry = { ...undo, status: 'pending', at: new Date().toISOString() };
+    const entry: JournalEntry = { ...undo, status: 'pending', at: this.wallTime() };
     this.index.entries.push(entry);
     this.appendLine({ type: 'undo', runId: this.index.runId, ...undo });
     this.saveIndex();
@@ -218,7 +221,7 @@ export class Journal {
     const e = this.index.entries.find((x) => x.id === id);
     if (!e) return;
     e.status = status;
-    e.at = new Date().toISOString();
+    e.at = this.wallTime();
     if (error) e.error = error;
     else delete e.error;
     try {

@@ -3,7 +3,7 @@
  * probe clients, and a Remote over one SSH connection per master.
  */
 import type { Inventory, Master } from '../config/schema.js';
-import { parseDuration, parseDurationMs } from '../config/duration.js';
+import { parseDuration, parseDurationMs } from '../text/duration.js';
 import { EtcdCluster } from '../clients/etcd.js';
 import { KubeClient } from '../clients/kube.js';
 import { loadKubeconfig, type KubeConnection } from '../clients/kubeconfig.js';

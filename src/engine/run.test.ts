@@ -6,7 +6,8 @@ import type { MetricResult } from '../metrics/types.js';
 import { FakeClock, Timeline } from '../timeline/index.js';
 import { acquireRunLock, indexPath, readPendingJournal } from './journal.js';
 import { MemoryProgress } from './progress.js';
-import { runDrill, type RunDeps } from './run.js';
+import { runClock } from './clock.js';
+import { runDrill, type RunDeps, type RunTuning } from './run.js';
 import { FakeCluster, fakeDrill, fakeInventory } from './testing/fakes.js';
 import type { Drill } from '../config/schema.js';
 
@@ -16,7 +17,7 @@ beforeEach(() => {
 });
 
 interface Harness {
-  deps: RunDeps;
+  deps: RunDeps & { tuning: RunTuning };
   cluster: FakeCluster;
   progress: MemoryProgress;
   signals: Map<string, () => void>;
@@ -31,37 +32,43 @@ function harness(drill: Drill = fakeDrill(), metrics: MetricResult[] = []): Harn
   const timeline = new Timeline({ clock });
   const progress = new MemoryProgress();
   const signals = new Map<string, () => void>();
-  const deps: RunDeps = {
-    drill,
-    drillFile: 'drill.yaml',
-    drillDigest: 'sha256:d',
-    inventory,
-    inventoryFile: 'inventory.yaml',
-    inventoryDigest: 'sha256:i',
-    runId: 'run-1',
-    runDir: mkdtempSync(join(tmpdir(), 'kha-run-')),
-    harnessVersion: '0.0.0',
-    env,
-    view: cluster,
-    remote: cluster,
-    timeline,
-    startWatchers: async () => async () => {},
-    computeMetrics: () => metrics,
-    timings: { leaseDuration: 15, renewDeadline: 10, retryPeriod: 2 },
-    progress,
-    onSignal: (sig, handler) => {
-      signals.set(sig, handler);
-      return () => signals.delete(sig);
+  const deps = {
+    input: {
+      drill,
+      drillFile: 'drill.yaml',
+      drillDigest: 'sha256:d',
+      inventory,
+      inventoryFile: 'inventory.yaml',
+      inventoryDigest: 'sha256:i',
+      runId: 'run-1',
+      runDir: mkdtempSync(join(tmpdir(), 'kha-run-')),
+      harnessVersion: '0.0.0',
+      env,
+      timings: { leaseDuration: 15, renewDeadline: 10, retryPeriod: 2 },
     },
-    // time moves only when the engine sleeps
-    sleep: async (ms) => {
-      clock.advance(ms);
-      await new Promise((r) => setImmediate(r));
+    ports: {
+      view: cluster,
+      remote: cluster,
+      timeline,
+      startWatchers: async () => async () => {},
+      computeMetrics: () => metrics,
+      progress,
+      onSignal: (sig, handler) => {
+        signals.set(sig, handler);
+        return () => signals.delete(sig);
+      },
+      // time moves only when the engine sleeps
+      clock: runClock(async (ms) => {
+        clock.advance(ms);
+        await new Promise((r) => setImmediate(r));
+      }),
+      random: () => 0,
     },
-    random: () => 0,
-    restoreBackoffMs: [10, 10],
-    verifyTimeoutS: 1,
-  };
+    tuning: {
+      restoreBackoffMs: [10, 10],
+      verifyTimeoutS: 1,
+    },
+  } satisfies RunDeps;
   return { deps, cluster, progress, signals, clock, timeline };
 }
 
@@ -155,7 +162,7 @@ describe('runDrill', () => {
 
   it('says RESTORE FAILED (exit 5) when a service that ran before the fault is not running after restore', async () => {
     const h = harness();
-    h.deps.servicesSettleS = 2;
+    h.deps.tuning.servicesSettleS = 2;
     // a component that dies of the fault (as kube-controller-manager does on losing its Lease)
     h.cluster.afterCommand = (_m, command) => {
       if (command === 'systemctl stop kube-scheduler')
@@ -243,7 +250,7 @@ describe('runDrill', () => {
     h.cluster.units.set('master-2/kube-scheduler', false);
     let started = 0;
     let stopped = 0;
-    h.deps.startWatchers = async () => {
+    h.deps.ports.startWatchers = async () => {
       started++;
       return async () => {
         stopped++;
@@ -283,7 +290,7 @@ describe('runDrill', () => {
       [{ allowQuorumLoss: true }, false],
     ] as const) {
       const h = harness(fakeDrill({ ...twoEtcd, ...extra }));
-      h.deps.yes = yes;
+      h.deps.input.yes = yes;
       const r = await runDrill(h.deps);
       expect(r.exitCode).toBe(2);
       expect(r.errors[0]).toMatch(/takes down 2 of 3 etcd members \(master-1, master-2\): etcd loses quorum/);
@@ -293,7 +300,7 @@ describe('runDrill', () => {
 
   it('runs it with allowQuorumLoss and --yes, and restores both', async () => {
     const h = harness(fakeDrill({ ...twoEtcd, allowQuorumLoss: true, steadyState: [] }));
-    h.deps.yes = true;
+    h.deps.input.yes = true;
     const r = await runDrill(h.deps);
     expect(r.restore.ok).toBe(true);
     const cmds = h.cluster.commands.map((c) => `${c.master}: ${c.command}`);

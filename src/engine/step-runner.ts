@@ -3,16 +3,24 @@
  * or its waitFor condition. Every step is a start and an end event on the timeline and a
  * StepRecord for the report.
  */
-import { errorMessage } from '../errors.js';
+import { KhaError, errorMessage } from '../errors.js';
 import type { Inventory, Step } from '../config/schema.js';
-import { parseDuration } from '../config/duration.js';
+import { parseDuration } from '../text/duration.js';
 import type { StepRecord } from '../report/result.js';
-import { trimOutput } from '../ssh/errors.js';
+import { RemoteCommandError, trimOutput } from '../ssh/errors.js';
 import type { NewEvent } from '../timeline/events.js';
 import { describeCondition, waitForCondition, type ConditionDeps } from './conditions.js';
 import type { RunTimeline } from './deps.js';
 import type { Progress } from './progress.js';
 import type { Remote, RenderedStep } from './types.js';
+
+/** A waitFor step's condition did not hold within its bound (or the wait was stopped). */
+export class WaitNotMetError extends KhaError {
+  constructor(message: string) {
+    super('E_WAIT_NOT_MET', message);
+    this.name = 'WaitNotMetError';
+  }
+}
 
 export interface StepRunner {
   inventory: Inventory;
@@ -40,7 +48,7 @@ async function runOps(r: StepRunner, s: StepRun, rec: StepRecord): Promise<void>
   const timeoutS = s.step.timeout ? parseDuration(s.step.timeout) : undefined;
   for (const op of s.rendered.ops) {
     const master = r.inventory.masters.find((m) => m.name === op.master);
-    if (!master) throw new Error(`no master ${op.master} in the inventory`);
+    if (!master) throw new KhaError('E_NO_MASTER', `no master ${op.master} in the inventory`);
     rec.host = master.host;
     rec.command = rec.command ? `${rec.command}; ${op.command}` : op.command;
     const res = await r.remote.exec(master, op.command, timeoutS ? { timeoutS } : {});
@@ -50,7 +58,17 @@ async function runOps(r: StepRunner, s: StepRun, rec: StepRecord): Promise<void>
     if (res.code !== 0 || res.timedOut) {
       const status = res.timedOut ? 'timed out' : `exited ${res.code}`;
       const err = res.stderr ? `: ${trimOutput(res.stderr, 200)}` : '';
-      throw new Error(`\`${op.command}\` on ${master.name} (${master.host}) ${status}${err}`);
+      throw new RemoteCommandError(
+        {
+          master: master.name,
+          address: `${master.host}:${master.port ?? r.inventory.ssh.port}`,
+          command: op.command,
+          exitCode: res.code,
+          stderr: res.stderr,
+          ...(res.timedOut ? { timedOut: true } : {}),
+        },
+        `\`${op.command}\` on ${master.name} (${master.host}) ${status}${err}`,
+      );
     }
   }
 }
@@ -68,7 +86,7 @@ async function runLocal(r: StepRunner, s: StepRun, rec: StepRecord): Promise<voi
       stopped: () => (s.interruptible && r.stop.aborted ? 'interrupted' : null),
     });
     if (!res.ok) {
-      throw new Error(
+      throw new WaitNotMetError(
         res.stoppedBy
           ? `stopped (${res.stoppedBy})`
           : `${describeCondition(waitFor.condition)}: not met within ${waitFor.timeoutS} s (${res.detail})`,

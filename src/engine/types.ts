@@ -1,5 +1,6 @@
 /** Shapes shared by the engine's parts: live state, rendered steps, undo records. */
 import type { ComponentName, Condition, Inventory, Master } from '../config/schema.js';
+import { KhaError } from '../errors.js';
 
 /** One etcd member as a status call saw it (read-only view for targets and conditions). */
 export interface MemberState {
@@ -107,6 +108,6 @@ export interface RenderContext {
 
 export function masterByName(inventory: Inventory, name: string): Master {
   const m = inventory.masters.find((x) => x.name === name);
-  if (!m) throw new Error(`no master named ${name} in the inventory`);
+  if (!m) throw new KhaError('E_NO_MASTER', `no master named ${name} in the inventory`);
   return m;
 }

@@ -9,10 +9,10 @@
  *
  * Unknown on either side is `unknown`, never a regression or an improvement.
  */
-import { parseDuration } from '../config/duration.js';
+import { parseDuration } from '../text/duration.js';
 import { UsageError } from '../errors.js';
 import type { MetricResult } from '../metrics/types.js';
-import { formatNumber } from '../report/numbers.js';
+import { formatNumber } from '../text/numbers.js';
 
 export interface Tolerance {
   /** relative, 0.2 = 20 % */

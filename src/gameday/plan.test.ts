@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { drillsToPlan, isGameDay } from './command.js';
+import { drillsToPlan, isGameDay } from '../commands/run/suite.js';
 import { isSuiteFile, planGameDay } from './plan.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'kha-plan-'));

@@ -6,11 +6,11 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { resolveDrill } from '../config/drills.js';
-import { parseDuration } from '../config/duration.js';
+import { parseDuration } from '../text/duration.js';
 import { checkConfigFile, loadSuiteFile } from '../config/load.js';
 import { UsageError } from '../errors.js';
-import { mergeSlos, type SuiteSlos } from './slos.js';
-import { resolveSuiteDrill } from './suite-check.js';
+import { mergeSlos, type SuiteSlos } from '../slo/suite.js';
+import { resolveSuiteDrill } from '../config/resolve-drill.js';
 
 export interface PlannedDrill {
   /** as written (name or path) */

@@ -21,7 +21,7 @@ import {
   type SuiteOutcome,
   type SuiteResult,
 } from './result.js';
-import { aggregateVerdicts, mergeSlos } from './slos.js';
+import { aggregateVerdicts, mergeSlos } from '../slo/suite.js';
 import { metricStats } from './stats.js';
 
 /** A drill loaded and validated against the inventory (the engine's LoadedDrill). */

@@ -4,6 +4,7 @@
  * of `Date#toISOString`, and a JavaScript date only carries milliseconds, so parsing keeps the
  * fraction as text and formatting writes it from whole microseconds.
  */
+import { KhaError } from '../errors.js';
 
 /** A MicroTime at full precision. */
 export interface MicroTime {
@@ -12,7 +13,12 @@ export interface MicroTime {
   micros: number;
 }
 
-export class MicroTimeError extends Error {}
+export class MicroTimeError extends KhaError {
+  constructor(message: string) {
+    super('E_MICROTIME', message);
+    this.name = 'MicroTimeError';
+  }
+}
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$/;
 

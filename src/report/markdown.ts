@@ -4,7 +4,7 @@
  */
 import { escapeMarkdownCell, markdownCode } from './escape.js';
 import { headline, verdictCounts } from './headline.js';
-import { formatMeasured } from './numbers.js';
+import { formatMeasured } from '../text/numbers.js';
 import type { RunResult, VerdictStatus } from './result.js';
 import type { TimelineEvent } from '../timeline/events.js';
 

@@ -6,28 +6,8 @@ import type { MetricResult } from '../metrics/types.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
-export type VerdictStatus = 'pass' | 'fail' | 'unknown';
-
-export interface Verdict {
-  /** the SLO expression as written */
-  slo: string;
-  metric: string;
-  status: VerdictStatus;
-  /** measured value, null when unknown */
-  value: number | null;
-  /** the bound after substituting the inventory's timings, e.g. `< 4.4` */
-  bound: string;
-  message: string;
-  /** unit of `value`, copied from the metric */
-  unit?: 's' | 'ratio' | 'count';
-  /** ± uncertainty of `value`, copied from the metric */
-  errorS?: number;
-  /**
-   * the measured value's error interval straddles the bound: the status follows the value
-   * itself, but the margin is smaller than the measurement's precision
-   */
-  marginal?: boolean;
-}
+export type { Verdict, VerdictStatus } from '../slo/verdict.js';
+import type { Verdict } from '../slo/verdict.js';
 
 export interface StepRecord {
   phase: 'inject' | 'restore';

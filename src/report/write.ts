@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TimelineEvent } from '../timeline/events.js';
-import { REPORT_FORMATS, renderReport, reporters, type ReportFormat } from './index.js';
+import { REPORT_FORMATS, renderReport, reporters, type ReportFormat } from './reporters.js';
 import { redactDeep, redactText } from './redact.js';
 import type { RunResult } from './result.js';
 

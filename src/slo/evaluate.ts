@@ -9,11 +9,11 @@
  *   make a drill fail on a slow poll interval; passing every marginal fail would hide violations.)
  * - Composition: worst wins, fail > unknown > pass (Jepsen's checker rule).
  */
-import { parseDuration } from '../config/duration.js';
+import { parseDuration } from '../text/duration.js';
 import { ExitCode } from '../errors.js';
 import type { MetricResult } from '../metrics/types.js';
-import { formatMeasured, formatNumber } from '../report/numbers.js';
-import type { Verdict, VerdictStatus } from '../report/result.js';
+import { formatMeasured, formatNumber } from '../text/numbers.js';
+import type { Verdict, VerdictStatus } from './verdict.js';
 import {
   aggregateValues,
   compare,

@@ -14,8 +14,9 @@
  * iterations (`--iterations N`); on one run they are the value itself.
  * Errors carry the 0-based offset into the expression so callers can point inside the string.
  */
-import { closest } from '../config/suggest.js';
+import { closest } from '../text/suggest.js';
 import { METRICS, METRIC_NAMES, isMetricName } from '../metrics/names.js';
+import { KhaError } from '../errors.js';
 
 export const COMPARE_OPS = ['<', '<=', '>', '>=', '==', '!='] as const;
 export type CompareOp = (typeof COMPARE_OPS)[number];
@@ -57,11 +58,11 @@ export interface SloExpression {
   rhs: Arith;
 }
 
-export class ExpressionError extends Error {
+export class ExpressionError extends KhaError {
   /** 0-based offset into the expression */
   readonly offset: number;
   constructor(message: string, offset: number) {
-    super(message);
+    super('E_EXPRESSION', message);
     this.name = 'ExpressionError';
     this.offset = offset;
   }

@@ -2,7 +2,7 @@
  * SSH failures as data: host, command, exit status and a trimmed stderr. Never key material:
  * messages are built from names, addresses, fingerprints and remote output only.
  */
-import { ExitCode, KhaError, type KhaErrorOptions } from '../errors.js';
+import { KhaError, type ErrorCode, type KhaErrorOptions } from '../errors.js';
 
 /** Keeps the last part of remote output short enough for one message line. */
 export function trimOutput(text: string, max = 400): string {
@@ -24,8 +24,8 @@ export interface SshErrorDetails {
 
 export class SshError extends KhaError {
   readonly details: SshErrorDetails;
-  constructor(code: string, message: string, details: SshErrorDetails, options: KhaErrorOptions = {}) {
-    super(code, ExitCode.Infrastructure, message, options);
+  constructor(code: ErrorCode, message: string, details: SshErrorDetails, options: KhaErrorOptions = {}) {
+    super(code, message, options);
     this.name = 'SshError';
     this.details = details;
   }
@@ -39,9 +39,12 @@ export class HostKeyError extends SshError {
   }
 }
 
-/** A remote command exited non-zero, was killed or timed out. */
+/**
+ * A remote command exited non-zero, was killed or timed out. `message` replaces the default
+ * wording where a caller's is part of a stored format (the step runner's, in reports).
+ */
 export class RemoteCommandError extends SshError {
-  constructor(details: SshErrorDetails & { command: string }) {
+  constructor(details: SshErrorDetails & { command: string }, message?: string) {
     const status = details.timedOut
       ? 'timed out and was killed'
       : details.signal
@@ -50,7 +53,7 @@ export class RemoteCommandError extends SshError {
     const err = details.stderr ? `: ${trimOutput(details.stderr, 300)}` : '';
     super(
       'E_SSH_COMMAND',
-      `on ${details.master} (${details.address}) \`${details.command}\` ${status}${err}`,
+      message ?? `on ${details.master} (${details.address}) \`${details.command}\` ${status}${err}`,
       details,
     );
     this.name = 'RemoteCommandError';

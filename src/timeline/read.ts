@@ -1,6 +1,7 @@
 /** Reads a `timeline.ndjson` back, tolerating a last line cut short by a killed run. */
 import { readFile } from 'node:fs/promises';
 import type { TimelineEvent } from './events.js';
+import { KhaError } from '../errors.js';
 
 export interface ParsedTimeline {
   events: TimelineEvent[];
@@ -8,12 +9,12 @@ export interface ParsedTimeline {
   truncated: boolean;
 }
 
-export class TimelineParseError extends Error {
+export class TimelineParseError extends KhaError {
   constructor(
     readonly line: number,
     message: string,
   ) {
-    super(`timeline line ${line}: ${message}`);
+    super('E_TIMELINE', `timeline line ${line}: ${message}`);
     this.name = 'TimelineParseError';
   }
 }

@@ -3,7 +3,7 @@
  * (`master: 'lb'`), each on its own poll loop with a short timeout. A failed probe is a
  * measurement (the server is down), not blindness.
  */
-import { parseDurationMs } from '../config/duration.js';
+import { parseDurationMs } from '../text/duration.js';
 import { probeHttp, type ProbeResult } from '../clients/probe.js';
 import type { EventSink } from '../timeline/timeline.js';
 import { kubeConnectionOf } from './kube-context.js';

@@ -4,7 +4,7 @@
  * Pending puts finish (or time out) at stop and are recorded.
  * Deletes its keys when stopped.
  */
-import { parseDurationMs } from '../config/duration.js';
+import { parseDurationMs } from '../text/duration.js';
 import { EtcdCluster } from '../clients/etcd.js';
 import { errorMessage } from '../clients/http.js';
 import type { EventSink } from '../timeline/timeline.js';

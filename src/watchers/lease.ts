@@ -18,12 +18,13 @@ import type { LeaseList } from '../clients/kube.js';
 import { silentWatchReason } from '../timeline/blind-reasons.js';
 import type { NewEvent } from '../timeline/events.js';
 import type { EventSink } from '../timeline/timeline.js';
+import { DEFAULT_LEASES } from '../config/schema.js';
 import { masterOfHolder } from '../kube/lease.js';
 import { sleep } from '../time/sleep.js';
 import { kubeConnectionOf } from './kube-context.js';
 import type { StopWatcher, WatcherContext } from './types.js';
 
-export const DEFAULT_LEASES = ['kube-system/kube-scheduler', 'kube-system/kube-controller-manager'];
+export { DEFAULT_LEASES };
 
 /** What the lease watcher needs from a Kubernetes client (KubeClient; tests pass fakes). */
 export interface LeaseSource {

@@ -6,7 +6,7 @@
 import { EtcdMemberClient, type MemberStatus } from '../clients/etcd.js';
 import type { NewEvent } from '../timeline/events.js';
 import type { EventSink } from '../timeline/timeline.js';
-import { parseDurationMs } from '../config/duration.js';
+import { parseDurationMs } from '../text/duration.js';
 import { etcdTlsOf } from './kube-context.js';
 import { startPolling } from './loop.js';
 import { RaftPace } from './raft-pace.js';

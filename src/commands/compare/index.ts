@@ -9,7 +9,7 @@ import type { Context } from '../../context.js';
 import { ExitCode } from '../../errors.js';
 import { compareRuns, formatComparisonTable, parseTolerance } from '../../gameday/baseline.js';
 import { readRunSummary } from '../../gameday/stored.js';
-import type { RegisterCommand } from '../index.js';
+import type { RegisterCommand } from '../types.js';
 
 export interface CompareOptions {
   tolerance?: string;

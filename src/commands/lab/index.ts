@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import type { RegisterCommand } from '../index.js';
+import type { RegisterCommand } from '../types.js';
 import { ExitCode, KhaError } from '../../errors.js';
 
 /** dist/commands/lab → the package root → lab/bin/kha-lab.js */
@@ -36,7 +36,6 @@ export const registerLab: RegisterCommand = (program: Command, ctx, setExit) => 
       if (!existsSync(LAB_BIN) || !existsSync(LAB_MAIN)) {
         throw new KhaError(
           'E_NO_LAB',
-          ExitCode.BadInput,
           `the lab is not here (${LAB_MAIN} is missing): it ships with kha-drill's source repository; run npm run build there`,
         );
       }

@@ -2,7 +2,7 @@
 import type { Context } from '../../context.js';
 import { ExitCode } from '../../errors.js';
 import { listDrills, type DrillEntry } from '../../config/drills.js';
-import type { RegisterCommand } from '../index.js';
+import type { RegisterCommand } from '../types.js';
 
 export const registerList: RegisterCommand = (program, ctx, setExit) => {
   program

@@ -7,7 +7,7 @@ import type { Context } from '../../context.js';
 import { ExitCode } from '../../errors.js';
 import { buildPlan, formatPlan } from '../../engine/plan.js';
 import { liveViewFor, loadDrillFor, loadInventoryFor } from '../../engine/session.js';
-import type { RegisterCommand } from '../index.js';
+import type { RegisterCommand } from '../types.js';
 
 export interface PlanOptions {
   inventory?: string;

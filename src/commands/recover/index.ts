@@ -11,7 +11,7 @@ import { SshRemote } from '../../engine/live.js';
 import { replayUndo } from '../../engine/restore.js';
 import { loadInventoryFor, sshEnvFor, type LoadedInventory } from '../../engine/session.js';
 import type { Remote } from '../../engine/types.js';
-import type { RegisterCommand } from '../index.js';
+import type { RegisterCommand } from '../types.js';
 
 export interface RecoverOptions {
   inventory?: string;

@@ -5,7 +5,7 @@ import { ExitCode } from '../../errors.js';
 import { parseFormats, REPORT_FORMATS, reporters } from '../../report/index.js';
 import { loadRunDir } from '../../report/load.js';
 import { renderInto, TIMELINE_FILE, writeRunReport } from '../../report/write.js';
-import type { RegisterCommand } from '../index.js';
+import type { RegisterCommand } from '../types.js';
 
 export interface ReportOptions {
   format?: string;

@@ -21,6 +21,7 @@ import { VERSION } from '../../version.js';
 import { startWatchers } from '../../watchers/index.js';
 import { SshRemote } from '../../engine/live.js';
 import { LineProgress, type Progress } from '../../engine/progress.js';
+import { systemRunClock } from '../../engine/clock.js';
 import { runDrill } from '../../engine/run.js';
 import {
   liveViewFor,
@@ -37,9 +38,9 @@ import {
   withClusterLock,
   withGameDayOptions,
   type GameDayFlags,
-} from '../../gameday/command.js';
+} from './suite.js';
 import { runPlan } from '../plan/index.js';
-import type { RegisterCommand } from '../index.js';
+import type { RegisterCommand } from '../types.js';
 import { ListrProgress } from './listr-progress.js';
 
 export interface RunOptions extends GameDayFlags {
@@ -132,26 +133,32 @@ async function runOne(
   let result: RunResult;
   try {
     result = await runDrill({
-      drill: d.drill,
-      drillFile: d.file,
-      drillDigest: d.digest,
-      inventory: inv.inventory,
-      inventoryFile: inv.display,
-      inventoryDigest: inv.digest,
-      runId,
-      runDir,
-      harnessVersion: VERSION,
-      env: ctx.env,
-      view,
-      remote,
-      timeline,
-      startWatchers: () =>
-        startWatchers(d.drill.watchers, inv.inventory, timeline, { runId, env: ctx.env, kube: view.conn }),
-      computeMetrics: (events) => computeMetrics(events, primaryLease ? { primaryLease } : {}),
-      timings: defaultSloTimings(inv.inventory),
-      progress,
-      onSignal: (sig, handler) => ctx.onSignal(sig, handler),
-      yes: opts.yes ?? false,
+      input: {
+        drill: d.drill,
+        drillFile: d.file,
+        drillDigest: d.digest,
+        inventory: inv.inventory,
+        inventoryFile: inv.display,
+        inventoryDigest: inv.digest,
+        runId,
+        runDir,
+        harnessVersion: VERSION,
+        env: ctx.env,
+        timings: defaultSloTimings(inv.inventory),
+        yes: opts.yes ?? false,
+      },
+      ports: {
+        view,
+        remote,
+        timeline,
+        startWatchers: () =>
+          startWatchers(d.drill.watchers, inv.inventory, timeline, { runId, env: ctx.env, kube: view.conn }),
+        computeMetrics: (events) => computeMetrics(events, primaryLease ? { primaryLease } : {}),
+        progress,
+        onSignal: (sig, handler) => ctx.onSignal(sig, handler),
+        clock: systemRunClock,
+        random: Math.random,
+      },
     });
   } finally {
     progress.close();

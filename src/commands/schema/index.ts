@@ -14,7 +14,7 @@ import {
   schemaFileName,
   type SchemaName,
 } from '../../config/json-schema.js';
-import type { RegisterCommand } from '../index.js';
+import type { RegisterCommand } from '../types.js';
 
 export const registerSchema: RegisterCommand = (program, ctx, setExit) => {
   program

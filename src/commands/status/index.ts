@@ -8,10 +8,10 @@ import type { Context } from '../../context.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { KubeconfigError, loadKubeconfig, type KubeConnection } from '../../clients/kubeconfig.js';
 import { loadTlsFiles, type TlsMaterial } from '../../clients/tls.js';
-import { parseDurationMs } from '../../config/duration.js';
+import { parseDurationMs } from '../../text/duration.js';
 import { requireInventoryPath, resolveInventory } from '../../config/inventory.js';
 import { loadInventoryFile } from '../../config/load.js';
-import { LeaseRef } from '../../config/schema.js';
+import { DEFAULT_LEASES, LeaseRef } from '../../config/schema.js';
 import {
   gatherStatus,
   StatusClients,
@@ -20,9 +20,9 @@ import {
   type StatusReport,
   type StatusTarget,
 } from '../../status/index.js';
-import type { RegisterCommand } from '../index.js';
+import type { RegisterCommand } from '../types.js';
 
-export const DEFAULT_LEASES = ['kube-system/kube-scheduler', 'kube-system/kube-controller-manager'];
+export { DEFAULT_LEASES };
 const DEFAULT_INTERVAL = '2s';
 const MIN_INTERVAL_MS = 200;
 

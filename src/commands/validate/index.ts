@@ -10,7 +10,7 @@ import { ExitCode, UsageError, formatProblem, type Problem } from '../../errors.
 import { checkConfigFile, type CheckResult, type LoadedConfig } from '../../config/load.js';
 import { findInventoryPath } from '../../config/inventory.js';
 import type { Inventory } from '../../config/schema.js';
-import type { RegisterCommand } from '../index.js';
+import type { RegisterCommand } from '../types.js';
 
 export interface ValidateOptions {
   inventory?: string;

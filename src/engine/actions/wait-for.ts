@@ -1,5 +1,5 @@
 /** waitFor: wait until a condition holds, at most the step's timeout (default 60s). */
-import { parseDuration } from '../../config/duration.js';
+import { parseDuration } from '../../text/duration.js';
 import { describeCondition } from '../conditions.js';
 import type { ActionDefinition, StepOf } from './types.js';
 

@@ -1,5 +1,5 @@
 /** wait: let time pass (on the harness, nothing remote). */
-import { parseDuration } from '../../config/duration.js';
+import { parseDuration } from '../../text/duration.js';
 import type { ActionDefinition, StepOf } from './types.js';
 
 export const wait: ActionDefinition<StepOf<'wait'>> = {

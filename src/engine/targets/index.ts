@@ -3,12 +3,12 @@
  * A registry of small resolvers, matched in order; each names what it could not resolve.
  */
 import type { Inventory, Master } from '../../config/schema.js';
-import { KhaError, ExitCode } from '../../errors.js';
+import { KhaError } from '../../errors.js';
 import type { ClusterView, MemberState } from '../types.js';
 
 export class TargetError extends KhaError {
   constructor(message: string, hint?: string) {
-    super('E_TARGET', ExitCode.Infrastructure, message, hint ? { hint } : {});
+    super('E_TARGET', message, hint ? { hint } : {});
     this.name = 'TargetError';
   }
 }

@@ -5,7 +5,7 @@
  * (linking to their own reports), and the baseline comparison.
  */
 import { escapeXml as esc } from '../../report/escape.js';
-import { formatMeasured, formatNumber } from '../../report/numbers.js';
+import { formatMeasured, formatNumber } from '../../text/numbers.js';
 import type { Verdict } from '../../report/result.js';
 import {
   displayRows,

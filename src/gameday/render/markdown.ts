@@ -4,7 +4,7 @@
  * baseline comparison when there is one.
  */
 import { escapeMarkdownCell as cell, markdownCode as code } from '../../report/escape.js';
-import { formatMeasured } from '../../report/numbers.js';
+import { formatMeasured } from '../../text/numbers.js';
 import { displayRows, formatDelta, formatTolerance, formatValue, STATUS_LABEL } from '../baseline.js';
 import type { SuiteResult } from '../result.js';
 import { displayedStats, formatDuration, iterationLine, regressionLine, suiteHeadline } from './headline.js';

@@ -6,7 +6,7 @@
 import type { TimelineEvent } from '../../timeline/events.js';
 import { escapeXml } from '../escape.js';
 import { headline, verdictCounts, wallTime, type HeadlineStatus } from '../headline.js';
-import { formatMeasured } from '../numbers.js';
+import { formatMeasured } from '../../text/numbers.js';
 import type { RunResult, StepRecord } from '../result.js';
 import { buildLanes, type Lanes } from './lanes.js';
 import { COLORS, renderTimelineSvg } from './timeline-svg.js';

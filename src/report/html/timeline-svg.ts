@@ -8,7 +8,7 @@ import type { MetricResult } from '../../metrics/types.js';
 import { splitMetricName } from '../../slo/evaluate.js';
 import type { TimelineEvent } from '../../timeline/events.js';
 import { escapeXml } from '../escape.js';
-import { formatMeasured, formatNumber } from '../numbers.js';
+import { formatMeasured, formatNumber } from '../../text/numbers.js';
 import type { RunResult, Verdict } from '../result.js';
 import { longestFailure, type Lanes, type MarkerKind, type Readiness, type Segment } from './lanes.js';
 

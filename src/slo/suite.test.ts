@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MetricResult } from '../metrics/types.js';
-import { aggregateVerdicts, mergeSlos } from './slos.js';
+import { aggregateVerdicts, mergeSlos } from './suite.js';
 
 const timings = { leaseDuration: 15, renewDeadline: 10, retryPeriod: 2 };
 const m = (name: string, value: number | null, unit: MetricResult['unit'] = 's'): MetricResult => ({

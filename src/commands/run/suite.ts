@@ -5,10 +5,10 @@
  */
 import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { Context } from '../context.js';
-import { UsageError } from '../errors.js';
-import { SshRemote } from '../engine/live.js';
-import { LineProgress } from '../engine/progress.js';
+import type { Context } from '../../context.js';
+import { UsageError } from '../../errors.js';
+import { SshRemote } from '../../engine/live.js';
+import { LineProgress } from '../../engine/progress.js';
 import {
   liveViewFor,
   loadDrillFor,
@@ -16,21 +16,32 @@ import {
   sshEnvFor,
   type LoadedDrill,
   type LoadedInventory,
-} from '../engine/session.js';
-import { createRunDir, parseFormats, runDirName } from '../report/index.js';
-import type { RunResult } from '../report/result.js';
-import { defaultSloTimings } from '../slo/evaluate.js';
-import { VERSION } from '../version.js';
-import { formatComparisonTable, formatValue, parseTolerance, type RunSummary } from './baseline.js';
-import { acquireLock, currentOwner, DEFAULT_LOCK_FILE, DEFAULT_LOCK_TTL_S, type HeldLock } from './lock.js';
-import { isSuiteFile, parseDurationFlag, planGameDay } from './plan.js';
-import { verdictSymbol } from './render/headline.js';
-import type { SuiteResult } from './result.js';
-import { runGameDay } from './run.js';
-import { waitSteady } from './steady.js';
-import { readRunSummary } from './stored.js';
-import { writeSuiteReport } from './write.js';
-import { sleep } from '../time/sleep.js';
+} from '../../engine/session.js';
+import { createRunDir, parseFormats, runDirName } from '../../report/index.js';
+import type { RunResult } from '../../report/result.js';
+import { defaultSloTimings } from '../../slo/evaluate.js';
+import { VERSION } from '../../version.js';
+import {
+  formatComparisonTable,
+  formatValue,
+  parseTolerance,
+  type RunSummary,
+} from '../../gameday/baseline.js';
+import {
+  acquireLock,
+  currentOwner,
+  DEFAULT_LOCK_FILE,
+  DEFAULT_LOCK_TTL_S,
+  type HeldLock,
+} from '../../engine/cluster-lock.js';
+import { isSuiteFile, parseDurationFlag, planGameDay } from '../../gameday/plan.js';
+import { verdictSymbol } from '../../gameday/render/headline.js';
+import type { SuiteResult } from '../../gameday/result.js';
+import { runGameDay } from '../../gameday/run.js';
+import { waitSteady } from '../../gameday/steady.js';
+import { readRunSummary } from '../../gameday/stored.js';
+import { writeSuiteReport } from '../../gameday/write.js';
+import { sleep } from '../../time/sleep.js';
 
 export interface GameDayFlags {
   iterations?: string;

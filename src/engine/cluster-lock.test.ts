@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Master } from '../config/schema.js';
-import { LockHeldError, acquireLock, parseLockInfo, type LockRemote } from './lock.js';
+import { LockHeldError, acquireLock, parseLockInfo, type LockRemote } from './cluster-lock.js';
 
 const master = (name: string): Master => ({
   name,

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkConfigFile, checkConfigText, loadSuiteFile } from '../config/load.js';
+import { checkConfigFile, checkConfigText, loadSuiteFile } from './load.js';
 import { formatProblem } from '../errors.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { Master } from '../config/schema.js';
-import { ExitCode, KhaError } from '../errors.js';
+import { KhaError } from '../errors.js';
 import { shellQuote } from '../ssh/quote.js';
 
 /** Inventory-independent, writable by any user on any Linux master. */
@@ -184,7 +184,7 @@ export class LockHeldError extends KhaError {
     readonly holder: LockInfo | null,
     hint: string,
   ) {
-    super('E_LOCKED', ExitCode.NotSteady, message, { hint });
+    super('E_LOCKED', message, { hint });
     this.name = 'LockHeldError';
   }
 }
@@ -294,7 +294,6 @@ export async function acquireLock(
   if (!master) {
     throw new KhaError(
       'E_LOCK_UNREACHABLE',
-      ExitCode.NotSteady,
       `--lock: no master reachable over SSH:\n  ${failures.join('\n  ')}`,
     );
   }
@@ -305,7 +304,6 @@ export async function acquireLock(
     if (!['ACQUIRED', 'HELD', 'BUSY'].includes(reply.status)) {
       throw new KhaError(
         'E_LOCK',
-        ExitCode.NotSteady,
         `--lock: could not create ${file} on ${master.name}: ${r.stderr.trim() || r.stdout.trim() || `exit ${r.code}`}`,
         { hint: 'choose a writable path with --lock-file' },
       );

@@ -4,11 +4,9 @@
  * and a metric the drill's watchers can measure. Problems point inside the YAML (file:line:col).
  */
 import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { isDrillPath, resolveDrill } from '../config/drills.js';
-import { checkConfigFile } from '../config/load.js';
-import type { Drill } from '../config/schema.js';
-import type { PathSegment, YamlSource } from '../config/source.js';
+import type { Drill } from './schema.js';
+import { resolveSuiteDrill } from './resolve-drill.js';
+import type { PathSegment, YamlSource } from './source.js';
 import type { Problem } from '../errors.js';
 import { METRICS, isMetricName, type MetricInfo } from '../metrics/names.js';
 import { ExpressionError, checkVocabulary, parseExpression } from '../slo/parse.js';
@@ -21,11 +19,8 @@ export interface SuiteCheckContext {
   absPath: string;
   /** where drill names are looked up (./drills), as for `kha-drill run <name>` */
   cwd: string;
-}
-
-/** The drill file a suite entry names: a path relative to the suite file, or a drill name. */
-export function resolveSuiteDrill(ref: string, suiteFile: string, cwd: string): string {
-  return isDrillPath(ref) ? path.resolve(path.dirname(suiteFile), ref) : resolveDrill(ref, cwd);
+  /** validates a drill file (the config loader's check, passed in: it calls this one) */
+  checkDrill: (file: string) => { problems: Problem[]; drill?: Drill };
 }
 
 export function checkSuiteReferences(raw: Obj, src: YamlSource, ctx: SuiteCheckContext): Problem[] {
@@ -85,8 +80,8 @@ function checkDrillRef(
     at(p, `no drill file ${file} (paths are relative to the suite file)`, 0);
     return undefined;
   }
-  const checked = checkConfigFile(file, { cwd: ctx.cwd, expect: 'Drill' });
-  if (checked.config?.kind === 'Drill') return checked.config.data;
+  const checked = ctx.checkDrill(file);
+  if (checked.drill) return checked.drill;
   const n = checked.problems.length;
   const first = checked.problems[0];
   const where = first?.line !== undefined ? `${first.file}:${first.line}:${first.col ?? 1}` : file;

@@ -5,9 +5,9 @@
  * `p(95)(lease.takeover_s) < 18` are judged across the iterations (aggregateVerdicts).
  */
 import type { MetricResult } from '../metrics/types.js';
-import { formatMeasured, formatNumber } from '../report/numbers.js';
-import type { Verdict } from '../report/result.js';
-import { matchMetrics } from '../slo/evaluate.js';
+import { formatMeasured, formatNumber } from '../text/numbers.js';
+import type { Verdict } from './verdict.js';
+import { matchMetrics } from './evaluate.js';
 import {
   aggregateValues,
   compare,
@@ -16,7 +16,7 @@ import {
   parseExpression,
   type ArithEnv,
   type SloExpression,
-} from '../slo/parse.js';
+} from './parse.js';
 
 export interface SuiteSlos {
   /** judged in each iteration */

@@ -4,41 +4,46 @@
  * load balancer answering, the guardrails satisfied. Then the pre-fault baseline and the
  * watchers' first observations.
  */
-import type { Drill, Inventory } from '../config/schema.js';
-import { ExitCode, KhaError, errorMessage } from '../errors.js';
-import type { Baseline } from './conditions.js';
-import type { RunDeps, RunTimeline } from './deps.js';
-import { enforceGuardrails } from './guardrails.js';
-import { acquireRunLock, pendingEntries, readPendingJournal } from './journal.js';
-import { buildPlan } from './plan.js';
-import type { Progress } from './progress.js';
-import type { ClusterView } from './types.js';
+import type { Drill, Inventory } from '../../config/schema.js';
+import { KhaError, errorMessage, type ErrorCode } from '../../errors.js';
+import type { Baseline } from '../conditions.js';
+import type { RunInput, RunPorts, RunTimeline } from '../deps.js';
+import { enforceGuardrails } from '../guardrails.js';
+import { acquireRunLock, pendingEntries, readPendingJournal } from '../journal.js';
+import { buildPlan } from '../plan.js';
+import type { Progress } from '../progress.js';
+import type { ClusterView } from '../types.js';
 
 /** Stops the run before anything is injected, with the exit code to return. */
 export class StopBeforeInject extends KhaError {}
 
-const notSteady = (code: string, message: string, hint?: string) =>
-  new StopBeforeInject(code, ExitCode.NotSteady, message, hint ? { hint } : {});
+const notSteady = (code: ErrorCode, message: string, hint?: string) =>
+  new StopBeforeInject(code, message, hint ? { hint } : {});
 
 /**
  * Throws StopBeforeInject (exit 3) or the guardrails' UsageError (exit 2); returns a summary
  * line. Takes the cluster's run lock (released through `onRelease`) before looking at anything.
  */
-export async function preflight(deps: RunDeps, onRelease: (release: () => void) => void): Promise<string> {
-  const { drill, inventory, remote, view } = deps;
+export async function preflight(
+  input: RunInput,
+  ports: RunPorts,
+  onRelease: (release: () => void) => void,
+): Promise<string> {
+  const { drill, inventory } = input;
+  const { remote, view } = ports;
   try {
-    onRelease(acquireRunLock(deps.env, inventory.metadata.name, deps.runId));
+    onRelease(acquireRunLock(input.env, inventory.metadata.name, input.runId, ports.clock.wallTime));
   } catch (err) {
     if (err instanceof KhaError)
-      throw new StopBeforeInject(err.code, err.exitCode, err.message, err.hint ? { hint: err.hint } : {});
+      throw new StopBeforeInject(err.code, err.message, err.hint ? { hint: err.hint } : {});
     throw err;
   }
-  const pending = readPendingJournal(deps.env, inventory.metadata.name);
+  const pending = readPendingJournal(input.env, inventory.metadata.name);
   if (pending) {
     throw notSteady(
       'E_JOURNAL_PENDING',
       `a restore journal of cluster ${inventory.metadata.name} is pending (run ${pending.runId}, drill ${pending.drill}, ${pendingEntries(pending).length} undo(s)): the cluster may still be degraded`,
-      `run \`kha-drill recover -i ${deps.inventoryFile}\` first (journal: ${pending.journalFile})`,
+      `run \`kha-drill recover -i ${input.inventoryFile}\` first (journal: ${pending.journalFile})`,
     );
   }
   const sshFailures = (
@@ -79,8 +84,8 @@ export async function preflight(deps: RunDeps, onRelease: (release: () => void) 
   if (!lb.ok) apiBad.push(`load balancer (${inventory.kubernetes.loadBalancer}): ${lb.error ?? 'not ready'}`);
   if (apiBad.length) throw notSteady('E_PREFLIGHT', `preflight: not answering:\n  ${apiBad.join('\n  ')}`);
 
-  const plan = await buildPlan(drill, inventory, view, deps.runId, deps.random);
-  enforceGuardrails(drill, plan.violations, deps.yes ?? false);
+  const plan = await buildPlan(drill, inventory, view, input.runId, ports.random);
+  enforceGuardrails(drill, plan.violations, input.yes ?? false);
   return `${inventory.masters.length} masters reachable, etcd and API servers answering`;
 }
 

@@ -1,5 +1,4 @@
 /** How reports and verdict messages print measured numbers: never more precise than measured. */
-import type { MetricResult } from '../metrics/types.js';
 
 /** Up to 4 decimals, no trailing zeros: 5.4, 17, 0.99. */
 export function formatNumber(n: number): string {
@@ -11,7 +10,7 @@ export function formatNumber(n: number): string {
  * `2.61 ± 0.13 s`, `0.9391 ± 0.0110`, `1` (exact counts). Enough decimals to show the error
  * bound (which is rounded up, never down), at least 2 (4 for ratios).
  */
-export function formatMeasured(value: number, errorS: number, unit: MetricResult['unit']): string {
+export function formatMeasured(value: number, errorS: number, unit: 's' | 'ratio' | 'count'): string {
   if (unit === 'count' && errorS === 0) return formatNumber(value);
   const min = unit === 'ratio' ? 4 : 2;
   const digits = errorS > 0 ? Math.min(6, Math.max(min, Math.ceil(-Math.log10(errorS)))) : min;

@@ -1,0 +1,28 @@
+/** After restore: the timeline's metrics and the drill's SLO verdicts (only once injected). */
+import { errorMessage } from '../../errors.js';
+import type { MetricResult } from '../../metrics/types.js';
+import type { Verdict } from '../../report/result.js';
+import { evaluateSlos } from '../../slo/evaluate.js';
+import type { Run } from './state.js';
+
+export interface Evaluation {
+  metrics: MetricResult[];
+  verdicts: Verdict[];
+}
+
+export function evaluatePhase(run: Run): Evaluation {
+  const { state: s, input, ports } = run;
+  let metrics: MetricResult[] = [];
+  let verdicts: Verdict[] = [];
+  if (s.injected) {
+    run.phase('evaluate', 'start');
+    try {
+      metrics = ports.computeMetrics(ports.timeline.events());
+      verdicts = evaluateSlos(input.drill.slo, metrics, input.timings);
+    } catch (err) {
+      s.errors.push(`evaluating: ${errorMessage(err)}`);
+    }
+    run.phase('evaluate', 'end', true);
+  }
+  return { metrics, verdicts };
+}

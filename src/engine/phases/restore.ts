@@ -1,0 +1,123 @@
+/**
+ * Putting the cluster back: every journaled undo, newest first, retried and verified; then the
+ * drill's restore steps; then the services compared with what ran before the fault.
+ */
+import { errorMessage } from '../../errors.js';
+import type { StepRecord } from '../../report/result.js';
+import type { NewEvent } from '../../timeline/events.js';
+import type { Journal } from '../journal.js';
+import { resolveAndRender } from '../plan.js';
+import { replayUndo } from '../restore.js';
+import { runStep } from '../step-runner.js';
+import { compareServices } from './compare-services.js';
+import type { Run } from './state.js';
+
+/** Runs once anything was journaled; leaves `restoreOk` and `restorePending` in the state. */
+export async function restorePhase(run: Run): Promise<void> {
+  const { state: s, input, ports, tuning } = run;
+  const { drill, inventory } = input;
+  const { timeline, progress } = ports;
+  const journal = s.journal as Journal;
+  s.restoring = true;
+  run.phase('restore', 'start');
+  s.tRestore = timeline.now();
+  const undos = [...journal.pending()].reverse();
+  for (const [i, u] of undos.entries()) {
+    const startT = timeline.now();
+    const ev: NewEvent = {
+      kind: 'step',
+      phase: 'restore',
+      index: i,
+      action: 'undo',
+      targets: [u.master],
+      state: 'start',
+    };
+    timeline.append(ev);
+    progress.start(`restore: ${u.description}`);
+    const r = await replayUndo(u, inventory, ports.remote, {
+      sleep: ports.clock.sleep,
+      ...(tuning.restoreBackoffMs ? { backoffMs: tuning.restoreBackoffMs } : {}),
+      ...(tuning.verifyTimeoutS !== undefined ? { verifyTimeoutS: tuning.verifyTimeoutS } : {}),
+      onAttempt: (n, e) => progress.warn(`restore attempt ${n} failed: ${e}; retrying`),
+    });
+    journal.mark(u.id, r.ok ? 'done' : 'failed', r.error);
+    const end: NewEvent = { ...ev, state: 'end', ok: r.ok, command: r.command };
+    if (r.error) end.error = r.error;
+    timeline.append(end);
+    progress.end(`restore: ${u.description}`, r.ok, r.ok ? `verified (attempt ${r.attempts})` : r.error);
+    s.steps.push({
+      phase: 'restore',
+      index: i,
+      action: 'undo',
+      targets: [u.master],
+      host: inventory.masters.find((m) => m.name === u.master)?.host ?? u.master,
+      command: r.command,
+      startT,
+      endT: timeline.now(),
+      ok: r.ok,
+      attempts: r.attempts,
+      ...(r.error ? { error: r.error } : {}),
+      ...(r.output ? { output: r.output } : {}),
+    });
+    if (!r.ok) s.restoreOk = false;
+  }
+  if (s.injected) {
+    for (const [n, step] of drill.restore.entries()) {
+      const index = undos.length + n;
+      const targetSpec = 'target' in step ? step.target : undefined;
+      let rec: StepRecord;
+      try {
+        const { rendered } = await resolveAndRender(
+          step,
+          n,
+          'restore',
+          inventory,
+          run.targetContext(),
+          input.runId,
+        );
+        rec = await runStep(run.runner, {
+          step,
+          rendered,
+          index,
+          phase: 'restore',
+          targetSpec,
+          interruptible: false,
+        });
+      } catch (err) {
+        const t = timeline.now();
+        rec = {
+          phase: 'restore',
+          index,
+          action: step.action,
+          targets: [],
+          startT: t,
+          endT: t,
+          ok: false,
+          error: errorMessage(err),
+        };
+        progress.end(`restore ${index + 1}: ${step.action}`, false, rec.error);
+      }
+      s.steps.push(rec);
+      if (!rec.ok) s.restoreOk = false;
+    }
+  }
+  if (s.injected) await compareServices(run);
+  s.restorePending = [
+    ...journal.pending().map((e) => `${e.description} on ${e.master}: ${e.commands.join(' && ')}`),
+    ...s.restorePending,
+  ];
+  if (!s.restoreOk && s.restorePending.length === 0) {
+    const failed = s.steps
+      .filter((x) => x.phase === 'restore' && !x.ok)
+      .map((x) => `restore step ${x.index + 1} (${x.action}): ${x.error}`);
+    s.restorePending = failed.length ? failed : ['a restore step failed'];
+  }
+  run.phase(
+    'restore',
+    'end',
+    s.restoreOk,
+    s.restoreOk ? undefined : `${s.restorePending.length} not restored`,
+  );
+  journal.close();
+  s.restoring = false;
+}

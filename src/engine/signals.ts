@@ -1,0 +1,33 @@
+/**
+ * Ctrl-C and SIGTERM during a run. The first signal stops injecting and observing and lets
+ * restore run; later ones say what is still pending and keep waiting.
+ */
+import type { Run } from './phases/state.js';
+
+/** Installs the handlers; returns the function that removes them. */
+export function handleSignals(run: Run): () => void {
+  const { state: s, ports } = run;
+  const { progress } = ports;
+  const onInterrupt = (sig: 'SIGINT' | 'SIGTERM') => () => {
+    s.interrupts++;
+    if (s.interrupts === 1) {
+      s.interruptedBy = sig;
+      run.mark('interrupted', `${sig}: stopping, restoring what was injected`);
+      progress.warn(`${sig} received: stopping and restoring (Ctrl-C again shows what is still pending)`);
+      s.stop.abort();
+      return;
+    }
+    const pending = s.journal?.pending().map((e) => `${e.description} (${e.master})`) ?? [];
+    progress.warn(
+      s.restoring || pending.length
+        ? `still restoring, please wait. Pending: ${pending.length ? pending.join('; ') : 'the drill’s restore steps'}`
+        : 'stopping; nothing injected is pending',
+    );
+  };
+  const offInt = ports.onSignal('SIGINT', onInterrupt('SIGINT'));
+  const offTerm = ports.onSignal('SIGTERM', onInterrupt('SIGTERM'));
+  return () => {
+    offInt();
+    offTerm();
+  };
+}
