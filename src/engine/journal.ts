@@ -13,13 +13,13 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
-  readFileSync,
   renameSync,
   rmSync,
   writeSync,
 } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
+import { MAX_STORED_RUN_BYTES, readInputText } from '../config/read-file.js';
 import { ExitCode, KhaError } from '../errors.js';
 import type { UndoSpec } from './types.js';
 
@@ -104,7 +104,7 @@ export function acquireRunLock(
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       let holder: { pid?: number; runId?: string; host?: string } = {};
       try {
-        holder = JSON.parse(readFileSync(file, 'utf8')) as typeof holder;
+        holder = JSON.parse(readInputText(file)) as typeof holder;
       } catch {
         // unreadable lock: treat as stale
       }
@@ -132,7 +132,7 @@ export function readPendingJournal(
   if (!existsSync(file)) return null;
   let index: JournalIndex;
   try {
-    index = JSON.parse(readFileSync(file, 'utf8')) as JournalIndex;
+    index = JSON.parse(readInputText(file, { maxBytes: MAX_STORED_RUN_BYTES })) as JournalIndex;
   } catch (err) {
     throw new KhaError(
       'E_JOURNAL',

@@ -3,11 +3,11 @@
  * --iterations. Flags given on the command line win over the suite file's settings.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { resolveDrill } from '../config/drills.js';
 import { parseDuration } from '../config/duration.js';
 import { checkConfigFile, loadSuiteFile } from '../config/load.js';
+import { readBoundedFile, readInputFile } from '../config/read-file.js';
 import { UsageError } from '../errors.js';
 import { mergeSlos, type SuiteSlos } from './slos.js';
 import { resolveSuiteDrill } from './suite-check.js';
@@ -43,11 +43,9 @@ export interface PlanFlags {
 export function isSuiteFile(arg: string, cwd: string): boolean {
   if (!/\.ya?ml$/.test(arg)) return false;
   const abs = path.resolve(cwd, arg);
-  try {
-    return /^kind:\s*Suite\s*$/m.test(readFileSync(abs, 'utf8'));
-  } catch {
-    return false;
-  }
+  // a FIFO, device or huge file is not a suite: loading it as a drill says what is wrong
+  const read = readBoundedFile(abs);
+  return read.ok && /^kind:\s*Suite\s*$/m.test(read.data.toString('utf8'));
 }
 
 export function parseIterations(text: string | undefined): number | undefined {
@@ -65,7 +63,7 @@ export function parseDurationFlag(flag: string, text: string | undefined): numbe
   return parseDuration(text);
 }
 
-const digestOf = (file: string) => `sha256:${createHash('sha256').update(readFileSync(file)).digest('hex')}`;
+const digestOf = (file: string) => `sha256:${createHash('sha256').update(readInputFile(file)).digest('hex')}`;
 
 /**
  * The plan for `run <args...>`: one suite file alone, or drills (names or files). Drills named

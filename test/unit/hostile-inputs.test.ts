@@ -1,0 +1,127 @@
+/**
+ * Issue 19: the CLI as a hostile or careless user drives it. Every case here once gave a stack
+ * trace, a hang, a silent misreading or an exit code that said more than was known; each is run
+ * in-process through the real CLI entry (or the one function behind it) with a fake Context.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli.js';
+import type { Context } from '../../src/context.js';
+import { MAX_INPUT_BYTES, readBoundedFile } from '../../src/config/read-file.js';
+import { loadKubeconfig } from '../../src/clients/kubeconfig.js';
+import { loadTlsFiles } from '../../src/clients/tls.js';
+import { readRunSummary } from '../../src/gameday/stored.js';
+import { loadRunDir } from '../../src/report/load.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const INVENTORY = path.join(ROOT, 'test/fixtures/config/valid-inventory.yaml');
+const STACK = /\n\s+at |internal error/;
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'kha-hostile-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function fifo(name: string): string {
+  const file = path.join(dir, name);
+  execFileSync('mkfifo', [file]);
+  return file;
+}
+
+function zeroLink(name: string): string {
+  const file = path.join(dir, name);
+  symlinkSync('/dev/zero', file);
+  return file;
+}
+
+async function run(argv: string[], opts: { cwd?: string } = {}) {
+  let stdout = '';
+  let stderr = '';
+  const ctx: Context = {
+    stdout: { write: (s) => void (stdout += s), isTTY: false },
+    stderr: { write: (s) => void (stderr += s), isTTY: false },
+    env: { HOME: '/nonexistent-home', KHA_STATE_DIR: path.join(dir, 'state') },
+    cwd: opts.cwd ?? dir,
+    onSignal: () => () => undefined,
+  };
+  const code = await main(argv, ctx);
+  return { code, stdout, stderr };
+}
+
+describe('special files: refused before they are read, by one function', () => {
+  it('readBoundedFile refuses a FIFO without blocking, a device, and a file past the bound', () => {
+    const f = readBoundedFile(fifo('plain.fifo'));
+    expect(f).toMatchObject({ ok: false, reason: 'special' });
+    expect(!f.ok && f.message).toBe('is a FIFO, not a regular file (expected a regular file)');
+    const z = readBoundedFile(zeroLink('zero.bin'), { what: 'a private key' });
+    expect(!z.ok && z.message).toBe('is a character device, not a regular file (expected a private key)');
+    const big = path.join(dir, 'big.txt');
+    writeFileSync(big, 'x'.repeat(MAX_INPUT_BYTES + 1));
+    expect(readBoundedFile(big)).toMatchObject({ ok: false, reason: 'too-large' });
+    expect(readBoundedFile(big, { maxBytes: MAX_INPUT_BYTES + 1 })).toMatchObject({ ok: true });
+  });
+
+  it.each([
+    ['run --dry-run', ['run', '--dry-run']],
+    ['run', ['run']],
+    ['plan', ['plan']],
+    ['validate', ['validate']],
+  ])('%s of a drill that is a FIFO: exit 2 at once, one line', async (_, argv) => {
+    const file = fifo(`fifo-${argv.join('-')}.yaml`);
+    const r = await run([...argv, ...(argv[0] === 'validate' ? [] : ['-i', INVENTORY]), file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('is a FIFO, not a regular file (expected a YAML file)');
+    expect(r.stderr).not.toMatch(STACK);
+  });
+
+  it.each([['run --dry-run'], ['run']])(
+    '%s of a drill that is a symlink to /dev/zero: exit 2, nothing read',
+    async (how) => {
+      const file = zeroLink(`zero-${how.replace(/\W/g, '')}.yaml`);
+      const r = await run([...how.split(' '), '-i', INVENTORY, file]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('is a character device, not a regular file (expected a YAML file)');
+    },
+  );
+
+  it('an inventory that is a FIFO: exit 2', async () => {
+    const r = await run(['run', '--dry-run', '-i', fifo('inv.yaml'), 'scheduler-failover']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('is a FIFO, not a regular file');
+  });
+
+  it('a suite (run <suite.yaml> --iterations) that is a FIFO: exit 2', async () => {
+    const r = await run(['run', '--iterations', '2', '-i', INVENTORY, fifo('suite.yaml')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('is a FIFO, not a regular file');
+  });
+
+  it('kubeconfig, its certificate and token files, and etcd TLS files: refused, not read', () => {
+    expect(() => loadKubeconfig({ file: fifo('kubeconfig') })).toThrow(/is a FIFO, not a regular file/);
+    const kc = path.join(dir, 'kc.yaml');
+    writeFileSync(
+      kc,
+      [
+        'apiVersion: v1',
+        'current-context: c',
+        'contexts: [{name: c, context: {cluster: k, user: u}}]',
+        `clusters: [{name: k, cluster: {server: 'https://127.0.0.1:6443', certificate-authority: ${zeroLink('ca.crt')}}}]`,
+        'users: [{name: u, user: {}}]',
+      ].join('\n'),
+    );
+    expect(() => loadKubeconfig({ file: kc })).toThrow(/is a character device/);
+    expect(() => loadTlsFiles({ key: zeroLink('etcd.key') })).toThrow(/is a character device/);
+  });
+
+  it('a baseline or stored run whose report.json is a FIFO: exit 2 message, no hang', async () => {
+    const runDir = path.join(dir, 'stored-run');
+    mkdirSync(runDir);
+    execFileSync('mkfifo', [path.join(runDir, 'report.json')]);
+    expect(() => readRunSummary(runDir)).toThrow(/is a FIFO, not a regular file/);
+    await expect(loadRunDir(runDir)).rejects.toThrow(/is a FIFO, not a regular file/);
+    const r = await run(['report', runDir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).not.toMatch(STACK);
+  });
+});
