@@ -4,7 +4,7 @@
  * in-process through the real CLI entry (or the one function behind it) with a fake Context.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import { loadKubeconfig } from '../../src/clients/kubeconfig.js';
 import { loadTlsFiles } from '../../src/clients/tls.js';
 import { readRunSummary } from '../../src/gameday/stored.js';
 import { loadRunDir } from '../../src/report/load.js';
+import { ExpressionError, MAX_EXPRESSION_DEPTH, parseExpression } from '../../src/slo/parse.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const INVENTORY = path.join(ROOT, 'test/fixtures/config/valid-inventory.yaml');
@@ -123,5 +124,39 @@ describe('special files: refused before they are read, by one function', () => {
     const r = await run(['report', runDir]);
     expect(r.code).toBe(2);
     expect(r.stderr).not.toMatch(STACK);
+  });
+});
+
+/** The shipped scheduler-failover drill with its SLO list replaced. */
+function drillWithSlo(name: string, slo: string): string {
+  const text = readFileSync(path.join(ROOT, 'drills/scheduler-failover.yaml'), 'utf8');
+  const file = path.join(dir, name);
+  writeFileSync(file, text.replace(/\nslo:\n(?:\s+#.*\n)?(?:\s+- .*\n)+/, `\nslo:\n  - '${slo}'\n`));
+  return file;
+}
+
+describe('deep nesting in expressions: exit 2 with the position, never a RangeError', () => {
+  const deep = `lease.takeover_s < ${'('.repeat(10_000)}1${')'.repeat(10_000)}`;
+
+  it('the parser bounds the depth and says so, with the offset', () => {
+    expect(() => parseExpression(deep)).toThrow(ExpressionError);
+    expect(() => parseExpression(deep)).toThrow(/nested too deeply \(expected at most 32 levels/);
+    const minus = `lease.takeover_s < ${'-'.repeat(100)}1`;
+    expect(() => parseExpression(minus)).toThrow(/nested too deeply/);
+    const long = `lease.takeover_s < ${Array(5_000).fill('1').join(' + ')}`;
+    expect(() => parseExpression(long)).toThrow(/expected at most 1000\)/);
+    // the bound itself parses
+    const ok = `lease.takeover_s < ${'('.repeat(MAX_EXPRESSION_DEPTH)}1${')'.repeat(MAX_EXPRESSION_DEPTH)}`;
+    expect(parseExpression(ok).op).toBe('<');
+  });
+
+  it.each([['validate'], ['plan'], ['run'], ['run --dry-run']])('%s: exit 2, file:line:col', async (how) => {
+    const file = drillWithSlo(`deep-${how.replace(/\W/g, '')}.yaml`, deep);
+    const argv =
+      how === 'validate' ? ['validate', '-i', INVENTORY, file] : [...how.split(' '), '-i', INVENTORY, file];
+    const r = await run(argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).not.toMatch(STACK);
+    expect(r.stderr).toMatch(/deep-\w+\.yaml:\d+:\d+ slo\[0\]: nested too deeply/);
   });
 });
