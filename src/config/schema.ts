@@ -4,6 +4,7 @@
  * Every object is strict: an unknown key is a validation error with a "did you mean".
  */
 import { z } from 'zod';
+import { MAX_DURATION_TEXT, isTooLong } from './duration.js';
 
 export const API_VERSION = 'kha-drill/v1';
 
@@ -11,7 +12,13 @@ export const API_VERSION = 'kha-drill/v1';
 export const Duration = z
   .string()
   .regex(/^\d+(\.\d+)?(ms|s|m)$/, 'a duration such as 500ms, 2s or 1m')
-  .describe('A duration: a number followed by ms, s or m (e.g. 500ms, 2s, 1m).');
+  .refine((text) => !isTooLong(text), {
+    error: (iss) => `duration '${String(iss.input)}' is too long (expected at most ${MAX_DURATION_TEXT})`,
+    abort: true,
+  })
+  .describe(
+    `A duration: a number followed by ms, s or m (e.g. 500ms, 2s, 1m), at most ${MAX_DURATION_TEXT}.`,
+  );
 
 const Name = z
   .string()

@@ -1,7 +1,8 @@
 /** The engine's sleeps: the real clock or a test's, either cut short by an interrupt. */
 import { aborted, sleep } from '../time/sleep.js';
+import { delay } from '../time/timer.js';
 
-export const realSleep = (ms: number): Promise<void> => new Promise<void>((r) => setTimeout(r, ms));
+export const realSleep = (ms: number): Promise<void> => delay(ms);
 
 /**
  * A sleep that ends early on `signal`. With the real clock its timer is cleared on abort, so a

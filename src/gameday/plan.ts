@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { resolveDrill } from '../config/drills.js';
-import { parseDuration } from '../config/duration.js';
+import { MAX_DURATION_TEXT, isTooLong, parseDuration } from '../config/duration.js';
 import { checkConfigFile, loadSuiteFile } from '../config/load.js';
 import { readBoundedFile, readInputFile } from '../config/read-file.js';
 import { UsageError } from '../errors.js';
@@ -60,6 +60,7 @@ export function parseDurationFlag(flag: string, text: string | undefined): numbe
   if (text === undefined) return undefined;
   if (!/^\d+(\.\d+)?(ms|s|m)$/.test(text))
     throw new UsageError(`bad ${flag} '${text}' (expected a duration such as 0s, 30s or 2m)`);
+  if (isTooLong(text)) throw new UsageError(`bad ${flag} '${text}' (expected at most ${MAX_DURATION_TEXT})`);
   return parseDuration(text);
 }
 

@@ -10,6 +10,7 @@ import { NodeSSH } from 'node-ssh';
 import { HostKeyError, RemoteCommandError, SshError, trimOutput, type SshErrorDetails } from './errors.js';
 import { resolvePath } from '../config/inventory.js';
 import { InputFileError, readBoundedFile } from '../config/read-file.js';
+import { setSafeTimeout, type SafeTimer } from '../time/timer.js';
 import {
   entriesFor,
   hostKeyAlgorithmsFor,
@@ -363,9 +364,9 @@ export class SshConnection {
     const wire = wrapCommand(command, timeoutS, this.settings.sudo);
     const started = performance.now();
     let channel: Ssh2Channel | undefined;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: SafeTimer | undefined;
     const localLimit = new Promise<never>((_, reject) => {
-      timer = setTimeout(
+      timer = setSafeTimeout(
         () => {
           channel?.close();
           reject(
@@ -400,7 +401,7 @@ export class SshConnection {
         { master: this.endpoint.name, address: this.address, command },
       );
     } finally {
-      clearTimeout(timer);
+      timer?.clear();
     }
   }
 

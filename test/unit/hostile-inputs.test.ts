@@ -160,3 +160,65 @@ describe('deep nesting in expressions: exit 2 with the position, never a RangeEr
     expect(r.stderr).toMatch(/deep-\w+\.yaml:\d+:\d+ slo\[0\]: nested too deeply/);
   });
 });
+
+describe('durations past the longest one: exit 2 with the position', () => {
+  const drill = (name: string, body: string): string => {
+    const file = path.join(dir, name);
+    writeFileSync(
+      file,
+      `apiVersion: kha-drill/v1\nkind: Drill\nmetadata: { name: long, description: long waits }\n${body}`,
+    );
+    return file;
+  };
+
+  it.each([['validate'], ['run'], ['run --dry-run'], ['plan']])(
+    '%s refuses wait/timeout beyond 1440m',
+    async (how) => {
+      const file = drill(
+        `long-${how.replace(/\W/g, '')}.yaml`,
+        [
+          'inject:',
+          '  - { action: wait, duration: 2147484s }',
+          '  - { action: wait, duration: 99999999999m, timeout: 3000000s }',
+          'observe: { timeout: 3000000s }',
+          '',
+        ].join('\n'),
+      );
+      const r = await run([...how.split(' '), '-i', INVENTORY, file]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).not.toMatch(STACK);
+      for (const [where, what] of [
+        ['5:31 inject[0].duration', '2147484s'],
+        ['6:31 inject[1].duration', '99999999999m'],
+        ['6:54 inject[1].timeout', '3000000s'],
+        ['7:21 observe.timeout', '3000000s'],
+      ])
+        expect(r.stderr).toContain(
+          `:${where}: duration '${what}' is too long (expected at most 1440m (one day))`,
+        );
+    },
+  );
+
+  it('one day exactly is accepted', async () => {
+    const file = drill(
+      'day.yaml',
+      'inject: [{ action: wait, duration: 1440m }]\nobserve: { timeout: 86400s }\n',
+    );
+    const r = await run(['validate', file]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+
+  it.each([
+    ['--cooldown', ['run', '--cooldown', '99999999999m']],
+    ['--steady-timeout', ['run', '--iterations', '2', '--steady-timeout', '3000000s']],
+    ['--lock-ttl', ['run', '--lock', '--lock-ttl', '2147484s']],
+    ['--timeout', ['status', '--timeout', '2147484s']],
+  ])('%s beyond 1440m: exit 2, the flag named', async (flag, argv) => {
+    const r = await run([...argv, '-i', INVENTORY, ...(argv[0] === 'run' ? ['scheduler-failover'] : [])]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      new RegExp(`^kha-drill: bad ${flag} '\\d+[sm]' \\(expected at most 1440m \\(one day\\)\\)`),
+    );
+  });
+});

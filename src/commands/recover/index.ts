@@ -4,6 +4,7 @@
  * Exit 0 when nothing is pending any more; 5 when something could not be restored.
  */
 import { hostname } from 'node:os';
+import { delay } from '../../time/timer.js';
 import type { Context } from '../../context.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { acquireRunLock, Journal, processAlive, readPendingJournal } from '../../engine/journal.js';
@@ -42,7 +43,7 @@ export async function runRecover(
   ctx: Context,
   opts: RecoverOptions,
   makeRemote: RemoteFactory = sshRemote,
-  sleep: (ms: number) => Promise<void> = (ms) => new Promise((res) => setTimeout(res, ms)),
+  sleep: (ms: number) => Promise<void> = delay,
 ): Promise<number> {
   const inv = loadInventoryFor(ctx, opts.inventory);
   const cluster = inv.inventory.metadata.name;
