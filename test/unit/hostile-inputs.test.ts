@@ -15,6 +15,7 @@ import { loadKubeconfig } from '../../src/clients/kubeconfig.js';
 import { loadTlsFiles } from '../../src/clients/tls.js';
 import { readRunSummary } from '../../src/gameday/stored.js';
 import { loadRunDir } from '../../src/report/load.js';
+import { outDirProblem } from '../../src/report/out-dir.js';
 import { ExpressionError, MAX_EXPRESSION_DEPTH, parseExpression } from '../../src/slo/parse.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -220,5 +221,48 @@ describe('durations past the longest one: exit 2 with the position', () => {
     expect(r.stderr).toMatch(
       new RegExp(`^kha-drill: bad ${flag} '\\d+[sm]' \\(expected at most 1440m \\(one day\\)\\)`),
     );
+  });
+});
+
+describe('an unusable --out: one line, exit 2, before anything runs', () => {
+  const file = path.join(dir, 'out-is-a-file');
+  writeFileSync(file, 'not a folder\n');
+
+  it.each([
+    ['run', ['run', '--out', file, '-i', INVENTORY, 'scheduler-failover'], 'is a file, not a folder'],
+    [
+      'run (game-day)',
+      ['run', '--iterations', '2', '--out', file, '-i', INVENTORY, 'scheduler-failover'],
+      'is a file, not a folder',
+    ],
+    [
+      'run, a file in the path',
+      ['run', '--out', `${file}/sub`, '-i', INVENTORY, 'scheduler-failover'],
+      'its parent is a file, not a folder',
+    ],
+    [
+      'report',
+      ['report', path.join(ROOT, 'test/fixtures/reports/scheduler-failover'), '--out', file],
+      'is a file, not a folder',
+    ],
+  ])('%s', async (_, argv, message) => {
+    const r = await run(argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      new RegExp(`^kha-drill: --out \\S+: ${message}\\nhint: give --out a folder you can write to`),
+    );
+    expect(r.stderr).not.toMatch(STACK);
+  });
+
+  it('a read-only file system or a folder without write permission is named as such', () => {
+    const fs = (code: string) => ({
+      statSync: () => ({ isDirectory: () => true }),
+      accessSync: () => {
+        throw Object.assign(new Error(code), { code });
+      },
+    });
+    expect(outDirProblem('/ro/reports', fs('EROFS'))).toBe('is on a read-only file system');
+    expect(outDirProblem('/ro/reports', fs('EACCES'))).toBe('is not writable (permission denied)');
+    expect(outDirProblem(path.join(dir, 'not-yet', 'reports'))).toBeNull();
   });
 });
