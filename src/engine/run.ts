@@ -20,7 +20,9 @@ import {
 } from './conditions.js';
 import type { RunDeps } from './deps.js';
 import { Journal } from './journal.js';
+import { describeUndo } from './describe.js';
 import { decideOutcome, type OutcomeInput } from './outcome.js';
+import { notEvaluated } from './verdicts.js';
 import { resolveAndRender } from './plan.js';
 import { captureBaseline, preflight, StopBeforeInject, watchersReady } from './preflight.js';
 import { replayUndo } from './restore.js';
@@ -65,6 +67,8 @@ class RunState {
   stoppedBefore: OutcomeInput['stoppedBefore'];
   /** services running before the fault, compared after restore */
   servicesBefore: ServiceSnapshot = new Map();
+  /** what happened to the infrastructure (SSH refused, then recovered…): said in the verdict */
+  readonly infrastructure: string[] = [];
 }
 
 export async function runDrill(deps: RunDeps): Promise<RunResult> {
@@ -119,11 +123,14 @@ export async function runDrill(deps: RunDeps): Promise<RunResult> {
       s.stop.abort();
       return;
     }
-    const pending = s.journal?.pending().map((e) => `${e.description} (${e.master})`) ?? [];
+    const pending = s.journal?.pending().map(describeUndo) ?? [];
+    const list = pending.length ? pending.join('; ') : 'the drill’s restore steps';
     progress.warn(
-      s.restoring || pending.length
-        ? `still restoring, please wait. Pending: ${pending.length ? pending.join('; ') : 'the drill’s restore steps'}`
-        : 'stopping; nothing injected is pending',
+      s.restoring
+        ? `still restoring, please wait. Pending: ${list}`
+        : pending.length
+          ? `stopping after the step now running, then restoring. Pending: ${list}`
+          : 'stopping; nothing injected is pending',
     );
   };
   const offInt = deps.onSignal('SIGINT', onInterrupt('SIGINT'));
@@ -246,6 +253,9 @@ export async function runDrill(deps: RunDeps): Promise<RunResult> {
       s.errors.push(`evaluating: ${errorMessage(err)}`);
     }
     phase('evaluate', 'end', true);
+  } else if (!s.stoppedBefore && !s.notInjected) {
+    // the inject phase ran but touched no master: there was no fault to measure
+    verdicts = notEvaluated(drill.slo, 'no inject step acted on a master, so there was no fault to measure');
   }
   offInt();
   offTerm();
@@ -262,6 +272,7 @@ export async function runDrill(deps: RunDeps): Promise<RunResult> {
     verdicts,
     sloCount: drill.slo.length,
     untilMet: s.untilMet,
+    infrastructure: s.infrastructure,
     untilText: drill.observe.until ? describeCondition(drill.observe.until) : null,
     observeTimeout: drill.observe.timeout,
   });
@@ -472,12 +483,21 @@ export async function runDrill(deps: RunDeps): Promise<RunResult> {
       };
       timeline.append(ev);
       progress.start(`restore: ${u.description}`);
+      const failures: string[] = [];
       const r = await replayUndo(u, inventory, remote, {
         sleep,
         ...(deps.restoreBackoffMs ? { backoffMs: deps.restoreBackoffMs } : {}),
         ...(deps.verifyTimeoutS !== undefined ? { verifyTimeoutS: deps.verifyTimeoutS } : {}),
-        onAttempt: (n, e) => progress.warn(`restore attempt ${n} failed: ${e}; retrying`),
+        onAttempt: (n, e) => {
+          failures.push(e);
+          progress.warn(`restore attempt ${n} failed: ${e}; retrying`);
+        },
       });
+      if (r.ok && failures.length) {
+        const note = `restore (${describeUndo(u)}) succeeded on attempt ${r.attempts} after ${failures.length} failed: ${failures[0]}`;
+        s.infrastructure.push(note);
+        mark('note', note);
+      }
       journal.mark(u.id, r.ok ? 'done' : 'failed', r.error);
       const end: NewEvent = { ...ev, state: 'end', ok: r.ok, command: r.command };
       if (r.error) end.error = r.error;
@@ -541,7 +561,7 @@ export async function runDrill(deps: RunDeps): Promise<RunResult> {
     }
     if (s.injected) await compareServices();
     s.restorePending = [
-      ...journal.pending().map((e) => `${e.description} on ${e.master}: ${e.commands.join(' && ')}`),
+      ...journal.pending().map((e) => `${describeUndo(e)}: ${e.commands.join(' && ')}`),
       ...s.restorePending,
     ];
     if (!s.restoreOk && s.restorePending.length === 0) {

@@ -9,6 +9,7 @@ import type { Context } from '../../context.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { acquireRunLock, Journal, processAlive, readPendingJournal } from '../../engine/journal.js';
 import { SshRemote } from '../../engine/live.js';
+import { describeUndo } from '../../engine/describe.js';
 import { replayUndo } from '../../engine/restore.js';
 import { loadInventoryFor, sshEnvFor, type LoadedInventory } from '../../engine/session.js';
 import type { Remote } from '../../engine/types.js';
@@ -74,7 +75,7 @@ export async function runRecover(
   let failed = 0;
   try {
     for (const u of pending) {
-      ctx.stdout.write(`- ${u.description} on ${u.master}: ${u.commands.join(' && ')}\n`);
+      ctx.stdout.write(`- ${describeUndo(u)}: ${u.commands.join(' && ')}\n`);
       const r = await replayUndo(u, inv.inventory, remote, {
         sleep,
         onAttempt: (n, e) => ctx.stderr.write(`  attempt ${n} failed: ${e}\n`),
