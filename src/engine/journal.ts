@@ -21,6 +21,7 @@ import { homedir, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { MAX_STORED_RUN_BYTES, readInputText } from '../config/read-file.js';
 import { ExitCode, KhaError } from '../errors.js';
+import { redactDeep } from '../report/redact.js';
 import type { UndoSpec } from './types.js';
 
 export type UndoStatus = 'pending' | 'done' | 'failed';
@@ -198,12 +199,13 @@ export class Journal {
       mkdirSync(dirname(this.index.journalFile), { recursive: true });
       this.fd = openSync(this.index.journalFile, 'a', 0o600);
     }
-    writeSync(this.fd, JSON.stringify({ at: new Date().toISOString(), ...record }) + '\n');
+    writeSync(this.fd, JSON.stringify(redactDeep({ at: new Date().toISOString(), ...record })) + '\n');
     fsyncSync(this.fd);
   }
 
   private saveIndex(): void {
-    writeFileDurably(this.file, JSON.stringify(this.index, null, 2) + '\n');
+    // what this run holds in memory stays exact (its own restore replays it); disk gets redacted
+    writeFileDurably(this.file, JSON.stringify(redactDeep(this.index), null, 2) + '\n');
   }
 
   /** Records an undo as pending: call before the inject it reverses. */
