@@ -115,6 +115,18 @@ export const KubernetesSettings = z.strictObject({
 export const ComponentName = z.enum(['etcd', 'kube-apiserver', 'kube-scheduler', 'kube-controller-manager']);
 export type ComponentName = z.infer<typeof ComponentName>;
 
+/**
+ * A name systemd, the kubelet's manifest folder and a sane template all accept: no spaces,
+ * quotes, `;`, `$`, `/` or newlines, and no leading `-` or `.` (an option, a hidden or parent path).
+ */
+const UnitName = z
+  .string()
+  .max(255)
+  .regex(
+    /^[A-Za-z0-9_@][A-Za-z0-9_@:.-]*$/,
+    'a unit or manifest name of letters, digits and @ : . _ - (no spaces, quotes, ; $ / or newlines)',
+  );
+
 export const ServiceSettings = z
   .strictObject({
     manager: z
@@ -122,10 +134,10 @@ export const ServiceSettings = z
       .describe('systemd units, kubeadm static pods, or your own command templates.'),
     units: z
       .strictObject({
-        etcd: z.string().min(1).default('etcd'),
-        'kube-apiserver': z.string().min(1).default('kube-apiserver'),
-        'kube-scheduler': z.string().min(1).default('kube-scheduler'),
-        'kube-controller-manager': z.string().min(1).default('kube-controller-manager'),
+        etcd: UnitName.default('etcd'),
+        'kube-apiserver': UnitName.default('kube-apiserver'),
+        'kube-scheduler': UnitName.default('kube-scheduler'),
+        'kube-controller-manager': UnitName.default('kube-controller-manager'),
       })
       .default({
         etcd: 'etcd',

@@ -22,6 +22,7 @@ import type { RunDeps } from './deps.js';
 import { Journal } from './journal.js';
 import { describeUndo } from './describe.js';
 import { decideOutcome, type OutcomeInput } from './outcome.js';
+import { unchangedAfterFailure } from './unit-check.js';
 import { notEvaluated } from './verdicts.js';
 import { resolveAndRender } from './plan.js';
 import { captureBaseline, preflight, StopBeforeInject, watchersReady } from './preflight.js';
@@ -358,6 +359,13 @@ export async function runDrill(deps: RunDeps): Promise<RunResult> {
       });
       s.steps.push(rec);
       if (!rec.ok) {
+        // a step that failed before it took effect leaves nothing to restore (nor to `recover`)
+        if (
+          rendered.undo.length &&
+          (await unchangedAfterFailure(rendered, inventory, remote, s.servicesBefore))
+        )
+          for (const u of rendered.undo)
+            s.journal?.mark(u.id, 'done', 'not needed: the step failed before it took effect');
         error = `inject step ${index + 1} failed: ${rec.error}`;
         break;
       }
