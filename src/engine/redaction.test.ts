@@ -104,3 +104,45 @@ describe('every writer of a run redacts', () => {
     expect(stdout + stderr).not.toContain('TOKEN-123');
   });
 });
+
+describe('recover and a redacted undo', () => {
+  it('refuses to replay it, says why, and keeps it pending (exit 5)', async () => {
+    const { Journal } = await import('./journal.js');
+    const { runRecover } = await import('../commands/recover/index.js');
+    const { writeFileSync } = await import('node:fs');
+    const { stringify } = await import('yaml');
+    const dir = mkdtempSync(join(tmpdir(), 'kha-recover-'));
+    const inventory = fakeInventory();
+    const file = join(dir, 'inventory.yaml');
+    writeFileSync(file, stringify({ ...inventory, ssh: { identityFile: '/dev/null' } }));
+    let out = '';
+    const ctx: Context = {
+      stdout: { write: (s) => void (out += s), isTTY: false },
+      stderr: { write: () => undefined, isTTY: false },
+      env: { KHA_STATE_DIR: join(dir, 'state') },
+      cwd: dir,
+      onSignal: () => () => undefined,
+    };
+    Journal.create(ctx.env, {
+      cluster: 'test-cluster',
+      runId: 'r1',
+      drill: 'd',
+      runDir: join(dir, 'run'),
+    }).add({
+      id: 'inject-0.0',
+      master: 'master-1',
+      description: 'undo of `x`',
+      commands: ['restore-config --password=hunter2-hunter2'],
+    });
+    const cluster = new FakeCluster(inventory);
+    const code = await runRecover(
+      ctx,
+      { inventory: file, force: true },
+      () => cluster,
+      async () => undefined,
+    );
+    expect(code).toBe(5);
+    expect(out).toContain('NOT replayed: it held a secret, which was not stored; run it by hand');
+    expect(cluster.commands.some((c) => c.command.includes('restore-config'))).toBe(false);
+  });
+});

@@ -76,6 +76,12 @@ export async function runRecover(
   try {
     for (const u of pending) {
       ctx.stdout.write(`- ${describeUndo(u)}: ${u.commands.join(' && ')}\n`);
+      if (u.commands.some((c) => c.includes('[REDACTED'))) {
+        // secrets are never stored, so this undo cannot be replayed from the journal
+        ctx.stdout.write(`  ✗ NOT replayed: it held a secret, which was not stored; run it by hand\n`);
+        failed++;
+        continue;
+      }
       const r = await replayUndo(u, inv.inventory, remote, {
         sleep,
         onAttempt: (n, e) => ctx.stderr.write(`  attempt ${n} failed: ${e}\n`),
