@@ -7,8 +7,11 @@ import { ExitCode, KhaError } from './errors.js';
 import { processContext, type Context } from './context.js';
 import { VERSION } from './version.js';
 import { commands } from './commands/index.js';
+import { redactingContext } from './report/redacting-output.js';
 
-export async function main(argv: string[], ctx: Context = processContext()): Promise<number> {
+export async function main(argv: string[], processCtx: Context = processContext()): Promise<number> {
+  // the terminal is a writer like the reports: nothing reaches it unredacted
+  const ctx = redactingContext(processCtx);
   let exitCode: number = ExitCode.Ok;
   const program = new Command('kha-drill')
     .description('Kubernetes control-plane failover drills: inject, observe, restore, report.')

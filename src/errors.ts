@@ -37,6 +37,10 @@ export const ERRORS = {
   // bad input or usage (2): nothing was touched
   E_USAGE: { exitCode: ExitCode.BadInput, meaning: 'bad command-line usage or argument' },
   E_INVALID: { exitCode: ExitCode.BadInput, meaning: 'an input file does not validate (file:line:col each)' },
+  E_INPUT_FILE: {
+    exitCode: ExitCode.BadInput,
+    meaning: 'an input file is not a regular file of bounded size (a FIFO, a device, too large)',
+  },
   E_EXPRESSION: { exitCode: ExitCode.BadInput, meaning: 'an SLO or abort expression does not parse' },
   E_KUBECONFIG: {
     exitCode: ExitCode.BadInput,

@@ -5,6 +5,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { TlsMaterial } from './tls.js';
+import { setSafeTimeout } from '../time/timer.js';
 
 export interface HttpRequest {
   url: string;
@@ -75,7 +76,7 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
     const fail = (message: string, code: string) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      timer.clear();
       req.signal?.removeEventListener('abort', onAbort);
       r.destroy();
       reject(new HttpError(message, code, elapsed()));
@@ -88,7 +89,7 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
       res.on('end', () => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        timer.clear();
         req.signal?.removeEventListener('abort', onAbort);
         resolve({
           status: res.statusCode ?? 0,
@@ -98,7 +99,10 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
         });
       });
     });
-    const timer = setTimeout(() => fail(`no answer within ${req.timeoutMs} ms`, 'ETIMEDOUT'), req.timeoutMs);
+    const timer = setSafeTimeout(
+      () => fail(`no answer within ${req.timeoutMs} ms`, 'ETIMEDOUT'),
+      req.timeoutMs,
+    );
     r.on('error', (err: NodeJS.ErrnoException) => fail(err.message, err.code ?? 'EREQUEST'));
     if (req.signal) {
       if (req.signal.aborted) return onAbort();

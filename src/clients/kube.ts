@@ -8,6 +8,7 @@ import https from 'node:https';
 import { leasePath, type LeaseMetadata, type LeaseSpec } from '../kube/lease.js';
 import { errorMessage, httpRequest, keepAliveAgent, tlsRequestOptions } from './http.js';
 import type { KubeConnection } from './kubeconfig.js';
+import { setSafeTimeout } from '../time/timer.js';
 
 /**
  * A Lease as read back: list items carry no kind/apiVersion, a stored object always has a
@@ -150,7 +151,7 @@ export class KubeClient {
       const finish = (end: WatchEnd | Error) => {
         if (settled) return;
         settled = true;
-        clearTimeout(connectTimer);
+        connectTimer.clear();
         options.signal?.removeEventListener('abort', onAbort);
         req.destroy();
         if (end instanceof Error) reject(end);
@@ -174,7 +175,7 @@ export class KubeClient {
             return;
           }
           opened = true;
-          clearTimeout(connectTimer);
+          connectTimer.clear();
           onOpen?.();
           let buffer = '';
           res.setEncoding('utf8');
@@ -198,7 +199,7 @@ export class KubeClient {
           res.on('close', () => finish({ reason: 'error', error: 'connection closed' }));
         },
       );
-      const connectTimer = setTimeout(
+      const connectTimer = setSafeTimeout(
         () => finish(new Error(`no answer within ${options.connectTimeoutMs ?? 5000} ms`)),
         options.connectTimeoutMs ?? 5000,
       );

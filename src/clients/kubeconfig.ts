@@ -2,11 +2,11 @@
  * Kubeconfig → connection settings (server, TLS material, auth header), parsed here with the
  * yaml library so that http:// servers, tokens and inline/file certificates all work the same.
  */
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, delimiter } from 'node:path';
 import { parse } from 'yaml';
 import { KhaError } from '../errors.js';
+import { readBoundedFile, readInputFile, readInputText } from '../fs/read-file.js';
 import { expandHome, type TlsMaterial } from './tls.js';
 
 export interface KubeConnection {
@@ -46,12 +46,9 @@ export function loadKubeconfig(options: {
   env?: Record<string, string | undefined>;
 }): KubeConnection {
   const file = expandHome(options.file ?? defaultKubeconfigPath(options.env));
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new KubeconfigError(`cannot read kubeconfig ${file}: ${(err as Error).message}`);
-  }
+  const read = readBoundedFile(file, { what: 'a kubeconfig' });
+  if (!read.ok) throw new KubeconfigError(`cannot read kubeconfig ${file}: ${read.message}`);
+  const text = read.data.toString('utf8');
   return parseKubeconfig(text, { ...options, file });
 }
 
@@ -71,7 +68,7 @@ export function parseKubeconfig(text: string, options: { file: string; context?:
     if (typeof data === 'string' && data.length > 0) return Buffer.from(data, 'base64');
     if (typeof path === 'string' && path.length > 0) {
       const p = expandHome(path);
-      return readFileSync(isAbsolute(p) ? p : join(base, p));
+      return readInputFile(isAbsolute(p) ? p : join(base, p));
     }
     return undefined;
   };
@@ -89,7 +86,7 @@ export function parseKubeconfig(text: string, options: { file: string; context?:
   let token = typeof user.token === 'string' ? user.token : undefined;
   if (!token && typeof user.tokenFile === 'string') {
     const p = expandHome(user.tokenFile);
-    token = readFileSync(isAbsolute(p) ? p : join(base, p), 'utf8').trim();
+    token = readInputText(isAbsolute(p) ? p : join(base, p)).trim();
   }
   if (token) headers.authorization = `Bearer ${token}`;
   else if (typeof user.username === 'string' && typeof user.password === 'string') {

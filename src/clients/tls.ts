@@ -1,5 +1,5 @@
 /** TLS material for clients: read once from files, or given inline (kubeconfig *-data). */
-import { readFileSync } from 'node:fs';
+import { readInputFile } from '../fs/read-file.js';
 import { homedir } from 'node:os';
 
 export interface TlsMaterial {
@@ -26,8 +26,8 @@ export function expandHome(path: string): string {
 export function loadTlsFiles(paths: TlsFilePaths | undefined): TlsMaterial {
   const out: TlsMaterial = {};
   if (!paths) return out;
-  if (paths.ca) out.ca = readFileSync(expandHome(paths.ca));
-  if (paths.cert) out.cert = readFileSync(expandHome(paths.cert));
-  if (paths.key) out.key = readFileSync(expandHome(paths.key));
+  if (paths.ca) out.ca = readInputFile(expandHome(paths.ca));
+  if (paths.cert) out.cert = readInputFile(expandHome(paths.cert));
+  if (paths.key) out.key = readInputFile(expandHome(paths.key));
   return out;
 }

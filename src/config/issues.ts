@@ -193,7 +193,11 @@ export function describeValue(v: unknown): string {
   if (v === null) return 'an empty value';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  if (typeof v === 'string') return `'${v.length > 60 ? `${v.slice(0, 57)}...` : v}'`;
+  if (typeof v === 'string') {
+    // one line: a newline or other control character in a value is shown escaped
+    const shown = [...v].map((c) => (c < ' ' || c === '\x7f' ? JSON.stringify(c).slice(1, -1) : c)).join('');
+    return `'${shown.length > 60 ? `${shown.slice(0, 57)}...` : shown}'`;
+  }
   if (typeof v === 'number') return `the number ${v}`;
   if (typeof v === 'boolean') return `${v}`;
   return typeof v;

@@ -4,14 +4,21 @@
  * Every object is strict: an unknown key is a validation error with a "did you mean".
  */
 import { z } from 'zod';
+import { MAX_DURATION_TEXT, isTooLong } from '../text/duration.js';
 
 export const API_VERSION = 'kha-drill/v1';
 
-/** `500ms`, `2s`, `1.5s`, `1m`. Parsed with `parseDuration` (config/duration.ts). */
+/** `500ms`, `2s`, `1.5s`, `1m`. Parsed with `parseDuration` (text/duration.ts). */
 export const Duration = z
   .string()
   .regex(/^\d+(\.\d+)?(ms|s|m)$/, 'a duration such as 500ms, 2s or 1m')
-  .describe('A duration: a number followed by ms, s or m (e.g. 500ms, 2s, 1m).');
+  .refine((text) => !isTooLong(text), {
+    error: (iss) => `duration '${String(iss.input)}' is too long (expected at most ${MAX_DURATION_TEXT})`,
+    abort: true,
+  })
+  .describe(
+    `A duration: a number followed by ms, s or m (e.g. 500ms, 2s, 1m), at most ${MAX_DURATION_TEXT}.`,
+  );
 
 const Name = z
   .string()
@@ -108,6 +115,18 @@ export const KubernetesSettings = z.strictObject({
 export const ComponentName = z.enum(['etcd', 'kube-apiserver', 'kube-scheduler', 'kube-controller-manager']);
 export type ComponentName = z.infer<typeof ComponentName>;
 
+/**
+ * A name systemd, the kubelet's manifest folder and a sane template all accept: no spaces,
+ * quotes, `;`, `$`, `/` or newlines, and no leading `-` or `.` (an option, a hidden or parent path).
+ */
+const UnitName = z
+  .string()
+  .max(255)
+  .regex(
+    /^[A-Za-z0-9_@][A-Za-z0-9_@:.-]*$/,
+    'a unit or manifest name of letters, digits and @ : . _ - (no spaces, quotes, ; $ / or newlines)',
+  );
+
 export const ServiceSettings = z
   .strictObject({
     manager: z
@@ -115,10 +134,10 @@ export const ServiceSettings = z
       .describe('systemd units, kubeadm static pods, or your own command templates.'),
     units: z
       .strictObject({
-        etcd: z.string().min(1).default('etcd'),
-        'kube-apiserver': z.string().min(1).default('kube-apiserver'),
-        'kube-scheduler': z.string().min(1).default('kube-scheduler'),
-        'kube-controller-manager': z.string().min(1).default('kube-controller-manager'),
+        etcd: UnitName.default('etcd'),
+        'kube-apiserver': UnitName.default('kube-apiserver'),
+        'kube-scheduler': UnitName.default('kube-scheduler'),
+        'kube-controller-manager': UnitName.default('kube-controller-manager'),
       })
       .default({
         etcd: 'etcd',

@@ -2,7 +2,6 @@
  * Reading a YAML config file defensively and mapping document paths back to line:col.
  * Everything here refuses hostile input with a Problem instead of throwing.
  */
-import { readFileSync, statSync } from 'node:fs';
 import {
   LineCounter,
   parseDocument,
@@ -17,8 +16,9 @@ import {
   type Node,
 } from 'yaml';
 import type { Problem } from '../errors.js';
+import { MAX_INPUT_BYTES, readBoundedFile } from '../fs/read-file.js';
 
-export const MAX_FILE_BYTES = 1024 * 1024;
+export const MAX_FILE_BYTES = MAX_INPUT_BYTES;
 /** Alias expansions allowed per document: plenty for anchors in real files, fatal to alias bombs. */
 export const MAX_ALIAS_COUNT = 100;
 
@@ -121,26 +121,9 @@ export function readConfigText(absPath: string, file: string): ReadResult {
     ok: false,
     problems: [{ file, message, ...pos }],
   });
-  let size: number;
-  try {
-    const st = statSync(absPath);
-    if (st.isDirectory()) return fail('is a directory (expected a YAML file)');
-    if (!st.isFile()) return fail('is not a regular file (expected a YAML file)');
-    size = st.size;
-  } catch (err) {
-    return fail(fsMessage(err));
-  }
-  if (size > MAX_FILE_BYTES) {
-    return fail(`file is ${(size / MAX_FILE_BYTES).toFixed(1)} MiB (expected at most 1 MiB)`);
-  }
-  let buf: Buffer;
-  try {
-    buf = readFileSync(absPath);
-  } catch (err) {
-    return fail(fsMessage(err));
-  }
-  // the size may have changed since stat
-  if (buf.length > MAX_FILE_BYTES) return fail(`file is larger than 1 MiB (expected at most 1 MiB)`);
+  const read = readBoundedFile(absPath, { maxBytes: MAX_FILE_BYTES, what: 'a YAML file' });
+  if (!read.ok) return fail(read.message);
+  const buf = read.data;
   const nul = buf.indexOf(0);
   if (nul >= 0) {
     return fail('binary file: contains a NUL byte (expected YAML text)', positionInBuffer(buf, nul));
@@ -165,23 +148,6 @@ function positionInBuffer(buf: Buffer, at: number): { line: number; col: number 
     }
   }
   return { line, col: at - lastNl };
-}
-
-function fsMessage(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  switch (code) {
-    case 'ENOENT':
-      return 'no such file (expected a YAML file)';
-    case 'EACCES':
-    case 'EPERM':
-      return 'cannot be read: permission denied';
-    case 'ENOTDIR':
-      return 'no such file: a parent in the path is not a directory';
-    case 'ELOOP':
-      return 'cannot be read: too many symbolic links';
-    default:
-      return `cannot be read: ${err instanceof Error ? err.message : String(err)}`;
-  }
 }
 
 export type ParseResult =

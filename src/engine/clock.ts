@@ -4,6 +4,7 @@
  * wall clock or sets a timer but through it.
  */
 import { aborted, sleep } from '../time/sleep.js';
+import { delay } from '../time/timer.js';
 
 export interface RunClock {
   /** wall time now, ISO 8601 */
@@ -15,7 +16,7 @@ export interface RunClock {
 
 export const systemWallTime = (): string => new Date().toISOString();
 
-export const realSleep = (ms: number): Promise<void> => new Promise<void>((r) => setTimeout(r, ms));
+export const realSleep = (ms: number): Promise<void> => delay(ms);
 
 /**
  * A sleep that ends early on `signal`. With the real clock its timer is cleared on abort, so a

@@ -14,6 +14,7 @@ import os from 'node:os';
 import type { Master } from '../config/schema.js';
 import { KhaError } from '../errors.js';
 import { shellQuote } from '../ssh/quote.js';
+import { MAX_TIMER_MS, timerDelay } from '../time/timer.js';
 
 /** Inventory-independent, writable by any user on any Linux master. */
 export const DEFAULT_LOCK_FILE = '/tmp/kha-drill.lock';
@@ -233,11 +234,14 @@ export class HeldLock {
   /** Refreshes every third of the lifetime until released. */
   startRefreshing(everyMs = Math.max(1000, (this.ttlS * 1000) / 3)): void {
     if (this.timer) return;
-    this.timer = setInterval(() => {
-      this.refresh().catch((err: unknown) =>
-        this.warn(`could not refresh the lock: ${err instanceof Error ? err.message : String(err)}`),
-      );
-    }, everyMs);
+    this.timer = setInterval(
+      () => {
+        this.refresh().catch((err: unknown) =>
+          this.warn(`could not refresh the lock: ${err instanceof Error ? err.message : String(err)}`),
+        );
+      },
+      Math.min(timerDelay(everyMs), MAX_TIMER_MS),
+    );
     this.timer.unref();
   }
 

@@ -13,14 +13,15 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
-  readFileSync,
   renameSync,
   rmSync,
   writeSync,
 } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
+import { MAX_STORED_RUN_BYTES, readInputText } from '../fs/read-file.js';
 import { KhaError } from '../errors.js';
+import { redactDeep } from '../text/redact.js';
 import { systemWallTime } from './clock.js';
 import type { UndoSpec } from './types.js';
 
@@ -103,7 +104,7 @@ export function acquireRunLock(
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       let holder: { pid?: number; runId?: string; host?: string } = {};
       try {
-        holder = JSON.parse(readFileSync(file, 'utf8')) as typeof holder;
+        holder = JSON.parse(readInputText(file)) as typeof holder;
       } catch {
         // unreadable lock: treat as stale
       }
@@ -130,7 +131,7 @@ export function readPendingJournal(
   if (!existsSync(file)) return null;
   let index: JournalIndex;
   try {
-    index = JSON.parse(readFileSync(file, 'utf8')) as JournalIndex;
+    index = JSON.parse(readInputText(file, { maxBytes: MAX_STORED_RUN_BYTES })) as JournalIndex;
   } catch (err) {
     throw new KhaError('E_JOURNAL', `cannot read the restore journal ${file}: ${(err as Error).message}`, {
       hint: 'inspect it by hand; remove it only once the cluster is known to be restored',
@@ -201,12 +202,13 @@ export class Journal {
       mkdirSync(dirname(this.index.journalFile), { recursive: true });
       this.fd = openSync(this.index.journalFile, 'a', 0o600);
     }
-    writeSync(this.fd, JSON.stringify({ at: this.wallTime(), ...record }) + '\n');
+    writeSync(this.fd, JSON.stringify(redactDeep({ at: this.wallTime(), ...record })) + '\n');
     fsyncSync(this.fd);
   }
 
   private saveIndex(): void {
-    writeFileDurably(this.file, JSON.stringify(this.index, null, 2) + '\n');
+    // what this run holds in memory stays exact (its own restore replays it); disk gets redacted
+    writeFileDurably(this.file, JSON.stringify(redactDeep(this.index), null, 2) + '\n');
   }
 
   /** Records an undo as pending: call before the inject it reverses. */

@@ -20,11 +20,19 @@ export interface OutcomeInput {
   verdicts: Verdict[];
   sloCount: number;
   untilMet: boolean | null;
+  /** what happened to the infrastructure during the drill, said in every summary */
+  infrastructure?: string[];
   untilText: string | null;
   observeTimeout: string;
 }
 
 export function decideOutcome(i: OutcomeInput): { outcome: Outcome; exitCode: number; summary: string } {
+  const d = decide(i);
+  const infra = i.infrastructure?.length ? `; infrastructure: ${i.infrastructure.join('; ')}` : '';
+  return { ...d, summary: `${d.summary}${infra}` };
+}
+
+function decide(i: OutcomeInput): { outcome: Outcome; exitCode: number; summary: string } {
   const restoreNote = i.restoreOk ? 'restore completed' : 'restore FAILED';
   if (!i.restoreOk) {
     return {
@@ -60,6 +68,10 @@ export function decideOutcome(i: OutcomeInput): { outcome: Outcome; exitCode: nu
   if (i.abortMessage)
     return { outcome: 'fail', exitCode: ExitCode.SloViolated, summary: `aborted: ${i.abortMessage}` };
   let exitCode: number = sloExitCode(i.verdicts);
+  // an SLO without a verdict was not evaluated: unknown, and "0 of N" is never a pass
+  const missing = Math.max(0, i.sloCount - i.verdicts.length);
+  if (missing > 0) exitCode = ExitCode.SloViolated;
+  const unknown = i.verdicts.filter((v) => v.status === 'unknown').length + missing;
   // without SLOs, an observe condition that never held is the failure
   if (i.untilMet === false && exitCode === ExitCode.Ok && i.sloCount === 0) exitCode = ExitCode.SloViolated;
   const held = i.verdicts.filter((v) => v.status === 'pass').length;
@@ -70,6 +82,6 @@ export function decideOutcome(i: OutcomeInput): { outcome: Outcome; exitCode: nu
   return {
     outcome: exitCode === ExitCode.Ok ? 'pass' : 'fail',
     exitCode,
-    summary: `${held}/${i.verdicts.length} SLOs held${timedOut}`,
+    summary: `${held}/${i.verdicts.length + missing} SLOs held${unknown ? `, ${unknown} unknown` : ''}${timedOut}`,
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { Inventory } from '../config/schema.js';
 import { trimOutput } from '../ssh/errors.js';
+import { describeExit } from './describe.js';
 import type { Remote, UndoSpec } from './types.js';
 
 export interface ReplayOptions {
@@ -58,7 +59,7 @@ export async function replayUndo(
         );
         output = trimOutput(`${r.stdout}\n${r.stderr}`, 300);
         if (r.code !== 0) {
-          error = `\`${c}\` on ${master.name} ${r.timedOut ? 'timed out' : `exited ${r.code}`}${r.stderr ? `: ${trimOutput(r.stderr, 200)}` : ''}`;
+          error = `\`${c}\` on ${master.name} ${describeExit(r)}${r.stderr ? `: ${trimOutput(r.stderr, 200)}` : ''}`;
           failed = true;
           break;
         }
@@ -72,7 +73,7 @@ export async function replayUndo(
             verified = true;
             break;
           }
-          error = `not verified on ${master.name}: \`${undo.verify}\` exited ${v.code}${v.stdout || v.stderr ? ` (${trimOutput(v.stdout || v.stderr, 120)})` : ''}`;
+          error = `not verified on ${master.name}: \`${undo.verify}\` ${describeExit(v)}${v.stdout || v.stderr ? ` (${trimOutput(v.stdout || v.stderr, 120)})` : ''}`;
           if (poll >= verifyTimeoutS * 2) break;
           await options.sleep(500);
         }

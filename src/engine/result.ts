@@ -19,6 +19,7 @@ export function assembleResult(run: Run, startedAt: string, { metrics, verdicts 
     verdicts,
     sloCount: drill.slo.length,
     untilMet: s.untilMet,
+    infrastructure: s.infrastructure,
     untilText: drill.observe.until ? describeCondition(drill.observe.until) : null,
     observeTimeout: drill.observe.timeout,
   });

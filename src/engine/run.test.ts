@@ -72,6 +72,10 @@ function harness(drill: Drill = fakeDrill(), metrics: MetricResult[] = []): Harn
   return { deps, cluster, progress, signals, clock, timeline };
 }
 
+/** the state checks and the preflight's unit presence check change nothing */
+const readOnly = (command: string) =>
+  command.startsWith('systemctl is-active') || command.includes('systemctl cat -- ');
+
 const allActive = (c: FakeCluster) => [...c.units.values()].every(Boolean);
 
 describe('runDrill', () => {
@@ -80,7 +84,7 @@ describe('runDrill', () => {
     const r = await runDrill(h.deps);
     expect(r).toMatchObject({ outcome: 'pass', exitCode: 0, restore: { ok: true, pending: [] } });
     expect(r.targets).toEqual({ 'lease-holder:kube-system/kube-scheduler': ['master-1'] });
-    const changing = h.cluster.commands.filter((c) => !c.command.startsWith('systemctl is-active'));
+    const changing = h.cluster.commands.filter((c) => !readOnly(c.command));
     expect(changing.map((c) => `${c.master}: ${c.command}`)).toEqual([
       'master-1: systemctl stop kube-scheduler',
       'master-1: systemctl start kube-scheduler',
@@ -101,14 +105,29 @@ describe('runDrill', () => {
     ]);
   });
 
-  it('restores after an inject command fails (exit 4)', async () => {
+  it('an inject command that fails before it takes effect: exit 4, nothing left to restore', async () => {
     const h = harness();
     h.cluster.failing = /systemctl stop/;
     const r = await runDrill(h.deps);
-    expect(r).toMatchObject({ outcome: 'error', exitCode: 4 });
+    expect(r).toMatchObject({ outcome: 'error', exitCode: 4, restore: { ok: true } });
     expect(r.errors[0]).toMatch(
       /inject step 1 failed: `systemctl stop kube-scheduler` on master-1 \(10.0.0.1\) exited 1/,
     );
+    // the scheduler still runs as before: its undo is not needed, and no journal is left
+    expect(h.cluster.commands.map((c) => c.command)).not.toContain('systemctl start kube-scheduler');
+    expect(readPendingJournal(env, 'test-cluster')).toBeNull();
+  });
+
+  it('restores after an inject command fails once it took effect (exit 4)', async () => {
+    const h = harness();
+    const exec = h.cluster.exec.bind(h.cluster);
+    h.cluster.exec = async (m, command) => {
+      const res = await exec(m, command);
+      // the unit stopped, but the command reports a failure (e.g. a stop job that timed out)
+      return command === 'systemctl stop kube-scheduler' ? { ...res, code: 1, stderr: 'job timed out' } : res;
+    };
+    const r = await runDrill(h.deps);
+    expect(r).toMatchObject({ outcome: 'error', exitCode: 4, restore: { ok: true } });
     expect(h.cluster.commands.map((c) => c.command)).toContain('systemctl start kube-scheduler');
   });
 
@@ -205,7 +224,7 @@ describe('runDrill', () => {
     expect(r.errors[0]).toMatch(
       /inject step 1 \(stopService lease-holder:kube-system\/kube-scheduler\): Lease kube-system\/kube-scheduler has no holder/,
     );
-    expect(h.cluster.commands.filter((c) => !c.command.startsWith('systemctl is-active'))).toEqual([]);
+    expect(h.cluster.commands.filter((c) => !readOnly(c.command))).toEqual([]);
   });
 
   it('refuses to act on a cluster another run is acting on (exit 3), then runs once it is released', async () => {
@@ -236,7 +255,7 @@ describe('runDrill', () => {
     expect(r.errors[0]).toMatch(
       /etcd members not answering:\n {2}master-3 \(http:\/\/10.0.0.3:2379\): connection refused/,
     );
-    expect(h.cluster.commands).toEqual([]);
+    expect(h.cluster.commands.filter((c) => !readOnly(c.command))).toEqual([]);
   });
 
   it('a failed steady state stops the watchers started beside it, without waiting for them', async () => {
@@ -273,7 +292,7 @@ describe('runDrill', () => {
     const r = await runDrill(h.deps);
     expect(r).toMatchObject({ outcome: 'not-steady', exitCode: 3 });
     expect(r.errors[0]).toMatch(/not active: kube-scheduler on master-2/);
-    expect(h.cluster.commands.every((c) => c.command.startsWith('systemctl is-active'))).toBe(true);
+    expect(h.cluster.commands.every((c) => readOnly(c.command))).toBe(true);
   });
 
   const twoEtcd = {
@@ -294,7 +313,7 @@ describe('runDrill', () => {
       const r = await runDrill(h.deps);
       expect(r.exitCode).toBe(2);
       expect(r.errors[0]).toMatch(/takes down 2 of 3 etcd members \(master-1, master-2\): etcd loses quorum/);
-      expect(h.cluster.commands.filter((c) => !c.command.startsWith('systemctl is-active'))).toEqual([]);
+      expect(h.cluster.commands.filter((c) => !readOnly(c.command))).toEqual([]);
     }
   });
 
@@ -334,7 +353,7 @@ describe('runDrill', () => {
     );
     const r = await runDrill(h.deps);
     expect(r.exitCode).toBe(0);
-    const changing = h.cluster.commands.filter((c) => !c.command.startsWith('systemctl is-active'));
+    const changing = h.cluster.commands.filter((c) => !readOnly(c.command));
     expect(changing.at(-1)).toEqual({
       master: 'master-1',
       command: 'systemctl restart kube-scheduler',

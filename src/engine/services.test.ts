@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ComponentName } from '../config/schema.js';
-import { fakeInventory } from './testing/fakes.js';
+import { fakeInventory, fakeInventoryWithUnits } from './testing/fakes.js';
 import { activeComponents, serviceCommands } from './services.js';
 
 const ALL: ComponentName[] = ['etcd', 'kube-apiserver', 'kube-scheduler', 'kube-controller-manager'];
@@ -78,19 +78,21 @@ describe('areActive: one command per master for every component', () => {
 
   it('custom templates: each check’s exit status, its output swallowed, quoting kept', async () => {
     const s = serviceCommands(
-      fakeInventory(3, {
-        services: {
-          manager: 'custom',
-          units: { etcd: "it's up", 'kube-apiserver': 'down' },
-          custom: {
-            start: 'true',
-            stop: 'true',
-            kill: 'true',
-            // prints noise and succeeds only for the unit named "it's up"
-            isActive: 'echo noise; test {service} = "it\'s up"',
+      fakeInventoryWithUnits(
+        { etcd: "it's up", 'kube-apiserver': 'down' },
+        {
+          services: {
+            manager: 'custom',
+            custom: {
+              start: 'true',
+              stop: 'true',
+              kill: 'true',
+              // prints noise and succeeds only for the unit named "it's up"
+              isActive: 'echo noise; test {service} = "it\'s up"',
+            },
           },
         },
-      }).services,
+      ).services,
     );
     const states = await activeComponents(s, async (c) => sh(c), ['etcd', 'kube-apiserver']);
     expect(Object.fromEntries(states)).toEqual({ etcd: true, 'kube-apiserver': false });

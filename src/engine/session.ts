@@ -1,11 +1,11 @@
 /** What run, plan and recover load first: the inventory (resolved) and drills, with digests. */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { resolveDrill } from '../config/drills.js';
 import { requireInventoryPath, resolveInventory } from '../config/inventory.js';
 import { loadDrillFile, loadInventoryFile } from '../config/load.js';
+import { readInputFile } from '../fs/read-file.js';
 import type { Drill, Inventory } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import { terminalPassphrasePrompt } from '../ssh/prompt.js';
@@ -26,7 +26,7 @@ export interface LoadedDrill {
 }
 
 function digestOf(file: string): string {
-  return `sha256:${createHash('sha256').update(readFileSync(file)).digest('hex')}`;
+  return `sha256:${createHash('sha256').update(readInputFile(file)).digest('hex')}`;
 }
 
 export function loadInventoryFor(ctx: Context, flag: string | undefined): LoadedInventory {

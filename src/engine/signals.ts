@@ -2,6 +2,7 @@
  * Ctrl-C and SIGTERM during a run. The first signal stops injecting and observing and lets
  * restore run; later ones say what is still pending and keep waiting.
  */
+import { describeUndo } from './describe.js';
 import type { Run } from './phases/state.js';
 
 /** Installs the handlers; returns the function that removes them. */
@@ -17,11 +18,14 @@ export function handleSignals(run: Run): () => void {
       s.stop.abort();
       return;
     }
-    const pending = s.journal?.pending().map((e) => `${e.description} (${e.master})`) ?? [];
+    const pending = s.journal?.pending().map(describeUndo) ?? [];
+    const list = pending.length ? pending.join('; ') : 'the drill’s restore steps';
     progress.warn(
-      s.restoring || pending.length
-        ? `still restoring, please wait. Pending: ${pending.length ? pending.join('; ') : 'the drill’s restore steps'}`
-        : 'stopping; nothing injected is pending',
+      s.restoring
+        ? `still restoring, please wait. Pending: ${list}`
+        : pending.length
+          ? `stopping after the step now running, then restoring. Pending: ${list}`
+          : 'stopping; nothing injected is pending',
     );
   };
   const offInt = ports.onSignal('SIGINT', onInterrupt('SIGINT'));

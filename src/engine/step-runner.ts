@@ -10,6 +10,7 @@ import type { StepRecord } from '../report/result.js';
 import { RemoteCommandError, trimOutput } from '../ssh/errors.js';
 import type { NewEvent } from '../timeline/events.js';
 import { describeCondition, waitForCondition, type ConditionDeps } from './conditions.js';
+import { describeExit } from './describe.js';
 import type { RunTimeline } from './deps.js';
 import type { Progress } from './progress.js';
 import type { Remote, RenderedStep } from './types.js';
@@ -56,7 +57,7 @@ async function runOps(r: StepRunner, s: StepRun, rec: StepRecord): Promise<void>
     const out = trimOutput(`${res.stdout}${res.stdout && res.stderr ? '\n' : ''}${res.stderr}`, 500);
     if (out) rec.output = out;
     if (res.code !== 0 || res.timedOut) {
-      const status = res.timedOut ? 'timed out' : `exited ${res.code}`;
+      const status = describeExit(res);
       const err = res.stderr ? `: ${trimOutput(res.stderr, 200)}` : '';
       throw new RemoteCommandError(
         {

@@ -3,11 +3,11 @@
  * --iterations. Flags given on the command line win over the suite file's settings.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { resolveDrill } from '../config/drills.js';
-import { parseDuration } from '../text/duration.js';
+import { MAX_DURATION_TEXT, isTooLong, parseDuration } from '../text/duration.js';
 import { checkConfigFile, loadSuiteFile } from '../config/load.js';
+import { readBoundedFile, readInputFile } from '../fs/read-file.js';
 import { UsageError } from '../errors.js';
 import { mergeSlos, type SuiteSlos } from '../slo/suite.js';
 import { resolveSuiteDrill } from '../config/resolve-drill.js';
@@ -43,11 +43,9 @@ export interface PlanFlags {
 export function isSuiteFile(arg: string, cwd: string): boolean {
   if (!/\.ya?ml$/.test(arg)) return false;
   const abs = path.resolve(cwd, arg);
-  try {
-    return /^kind:\s*Suite\s*$/m.test(readFileSync(abs, 'utf8'));
-  } catch {
-    return false;
-  }
+  // a FIFO, device or huge file is not a suite: loading it as a drill says what is wrong
+  const read = readBoundedFile(abs);
+  return read.ok && /^kind:\s*Suite\s*$/m.test(read.data.toString('utf8'));
 }
 
 export function parseIterations(text: string | undefined): number | undefined {
@@ -62,10 +60,11 @@ export function parseDurationFlag(flag: string, text: string | undefined): numbe
   if (text === undefined) return undefined;
   if (!/^\d+(\.\d+)?(ms|s|m)$/.test(text))
     throw new UsageError(`bad ${flag} '${text}' (expected a duration such as 0s, 30s or 2m)`);
+  if (isTooLong(text)) throw new UsageError(`bad ${flag} '${text}' (expected at most ${MAX_DURATION_TEXT})`);
   return parseDuration(text);
 }
 
-const digestOf = (file: string) => `sha256:${createHash('sha256').update(readFileSync(file)).digest('hex')}`;
+const digestOf = (file: string) => `sha256:${createHash('sha256').update(readInputFile(file)).digest('hex')}`;
 
 /**
  * The plan for `run <args...>`: one suite file alone, or drills (names or files). Drills named

@@ -2,9 +2,10 @@
  * Reading a stored run back as metric summaries for a baseline: a suite directory (suite.json)
  * or a single run directory (report.json). Only the fields a comparison needs are checked.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { MAX_STORED_RUN_BYTES, readBoundedFile } from '../fs/read-file.js';
 import { UsageError, ValidationError } from '../errors.js';
 import type { MetricSummary, RunSummary } from './baseline.js';
 import { SUITE_FILE, SUITE_SCHEMA_VERSION } from './result.js';
@@ -51,12 +52,9 @@ const StoredRun = z.object({
 });
 
 function readJson(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`${file}: ${(err as Error).message}`);
-  }
+  const read = readBoundedFile(file, { maxBytes: MAX_STORED_RUN_BYTES, what: 'a JSON file' });
+  if (!read.ok) throw new UsageError(`${file}: ${read.message}`);
+  const text = read.data.toString('utf8');
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {

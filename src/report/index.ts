@@ -7,7 +7,7 @@ export {
   type ReportFormat,
   type Reporter,
 } from './reporters.js';
-export { redactDeep, redactText } from './redact.js';
+export { redactDeep, redactText } from '../text/redact.js';
 export {
   createRunDir,
   renderInto,

@@ -1,6 +1,6 @@
 /** Reads a stored run back (report.json + timeline.ndjson) for `kha-drill report`. */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { InputFileError, MAX_STORED_RUN_BYTES, readBoundedFile } from '../fs/read-file.js';
 import { UsageError, ValidationError, type Problem } from '../errors.js';
 import { parseTimeline, TimelineParseError } from '../timeline/read.js';
 import type { TimelineEvent } from '../timeline/events.js';
@@ -19,15 +19,13 @@ export interface StoredRun {
 
 export async function loadRunDir(runDir: string): Promise<StoredRun> {
   const reportFile = join(runDir, 'report.json');
-  let text: string;
-  try {
-    text = await readFile(reportFile, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`${reportFile}: ${code === 'ENOENT' ? 'not found' : String(err)}`, {
+  const read = readBoundedFile(reportFile, { maxBytes: MAX_STORED_RUN_BYTES, what: 'a report.json' });
+  if (!read.ok) {
+    throw new UsageError(`${reportFile}: ${read.errno === 'ENOENT' ? 'not found' : read.message}`, {
       hint: 'give a run directory written by `kha-drill run`, e.g. reports/20261124T130500Z-scheduler-failover',
     });
   }
+  const text = read.data.toString('utf8');
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -60,13 +58,12 @@ export async function loadRunDir(runDir: string): Promise<StoredRun> {
   const result = raw as RunResult;
 
   const timelineFile = join(runDir, TIMELINE_FILE);
-  let timelineText: string;
-  try {
-    timelineText = await readFile(timelineFile, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  const timelineRead = readBoundedFile(timelineFile, { maxBytes: MAX_STORED_RUN_BYTES, what: 'a timeline' });
+  if (!timelineRead.ok) {
+    if (timelineRead.errno !== 'ENOENT') throw new InputFileError(timelineFile, timelineRead);
     return { result, events: [], timelineMissing: true, timelineTruncated: false };
   }
+  const timelineText = timelineRead.data.toString('utf8');
   try {
     const { events, truncated } = parseTimeline(timelineText);
     return { result, events, timelineMissing: false, timelineTruncated: truncated };

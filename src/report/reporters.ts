@@ -8,7 +8,7 @@ import type { TimelineEvent } from '../timeline/events.js';
 import { renderHtml } from './html/index.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
-import { redactDeep } from './redact.js';
+import { redactDeep } from '../text/redact.js';
 import type { RunResult } from './result.js';
 
 export interface Reporter {

@@ -8,7 +8,7 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TimelineEvent } from '../timeline/events.js';
 import { REPORT_FORMATS, renderReport, reporters, type ReportFormat } from './reporters.js';
-import { redactDeep, redactText } from './redact.js';
+import { redactDeep, redactText } from '../text/redact.js';
 import type { RunResult } from './result.js';
 
 export const TIMELINE_FILE = 'timeline.ndjson';

@@ -58,6 +58,11 @@ export interface SloExpression {
   rhs: Arith;
 }
 
+/** Deepest nesting of parentheses and unary minus in an expression (README "Formats"). */
+export const MAX_EXPRESSION_DEPTH = 32;
+/** Longest expression, in characters: also bounds the depth of a long `a + b + …` chain. */
+export const MAX_EXPRESSION_LENGTH = 1000;
+
 export class ExpressionError extends KhaError {
   /** 0-based offset into the expression */
   readonly offset: number;
@@ -214,6 +219,8 @@ function unexpectedAt(src: string, i: number): string {
 
 class Parser {
   private pos = 0;
+  /** open parentheses and unary minuses around the factor being parsed */
+  private depth = 0;
   constructor(
     private readonly src: string,
     private readonly tokens: Token[],
@@ -342,16 +349,14 @@ class Parser {
 
   private parseFactor(): Arith {
     const t = this.peek();
-    if (t.kind === 'punct' && t.text === '-') {
-      this.next();
-      const operand = this.parseFactor();
-      return { kind: 'neg', operand, span: { start: t.start, end: operand.span.end } };
-    }
-    if (t.kind === 'punct' && t.text === '(') {
-      this.next();
-      const inner = this.parseArith();
-      const close = this.expectPunct(')', "')'");
-      return { ...inner, span: { start: t.start, end: close.end } };
+    if (t.kind === 'punct' && (t.text === '-' || t.text === '(')) {
+      if (this.depth >= MAX_EXPRESSION_DEPTH) throw tooDeep(t.start);
+      this.depth++;
+      try {
+        return this.parseNested(t);
+      } finally {
+        this.depth--;
+      }
     }
     if (t.kind === 'number') {
       this.next();
@@ -379,6 +384,24 @@ class Parser {
       t.start,
     );
   }
+
+  private parseNested(t: Token): Arith {
+    this.next();
+    if (t.text === '-') {
+      const operand = this.parseFactor();
+      return { kind: 'neg', operand, span: { start: t.start, end: operand.span.end } };
+    }
+    const inner = this.parseArith();
+    const close = this.expectPunct(')', "')'");
+    return { ...inner, span: { start: t.start, end: close.end } };
+  }
+}
+
+function tooDeep(offset: number): ExpressionError {
+  return new ExpressionError(
+    `nested too deeply (expected at most ${MAX_EXPRESSION_DEPTH} levels of parentheses and minus signs)`,
+    offset,
+  );
 }
 
 function describe(t: Token): string {
@@ -388,6 +411,16 @@ function describe(t: Token): string {
 
 /** Parses an expression; throws ExpressionError with the 0-based offset of the problem. */
 export function parseExpression(src: string): SloExpression {
+  // parentheses first: 10,000 of them are a depth problem, whatever the length
+  for (let i = 0, open = 0; i < src.length; i++) {
+    if (src[i] === ')') open--;
+    else if (src[i] === '(' && ++open > MAX_EXPRESSION_DEPTH + 1) throw tooDeep(i);
+  }
+  if (src.length > MAX_EXPRESSION_LENGTH)
+    throw new ExpressionError(
+      `expression is ${src.length} characters long (expected at most ${MAX_EXPRESSION_LENGTH})`,
+      MAX_EXPRESSION_LENGTH,
+    );
   return new Parser(src, tokenize(src)).parseExpression();
 }
 

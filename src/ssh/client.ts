@@ -5,11 +5,12 @@
  * remote side (`timeout -s KILL N sh -c '…'`, see NOTES.md: closing a channel does not).
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { NodeSSH } from 'node-ssh';
 import { HostKeyError, RemoteCommandError, SshError, trimOutput, type SshErrorDetails } from './errors.js';
 import { resolvePath } from '../config/inventory.js';
+import { InputFileError, readBoundedFile } from '../fs/read-file.js';
+import { setSafeTimeout, type SafeTimer } from '../time/timer.js';
 import {
   entriesFor,
   hostKeyAlgorithmsFor,
@@ -103,12 +104,10 @@ export function wrapCommand(command: string, timeoutS: number, sudo: boolean): s
 }
 
 function readKnownHosts(file: string): { entries: KnownHostEntry[]; missing: boolean } {
-  try {
-    return { entries: parseKnownHosts(readFileSync(file, 'utf8')), missing: false };
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], missing: true };
-    throw err;
-  }
+  const read = readBoundedFile(file, { what: 'a known_hosts file' });
+  if (read.ok) return { entries: parseKnownHosts(read.data.toString('utf8')), missing: false };
+  if (read.errno === 'ENOENT') return { entries: [], missing: true };
+  throw new InputFileError(file, read);
 }
 
 function isEncryptedKeyError(parsed: unknown): boolean {
@@ -138,16 +137,14 @@ async function authConfig(
   }
   if (identityFile) {
     const file = resolvePath(identityFile, senv.env, senv.cwd);
-    let data: Buffer;
-    try {
-      data = readFileSync(file);
-    } catch (err) {
-      throw new SshError(
-        'E_SSH_KEY',
-        `cannot read identity file ${file} for ${who.name}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-        { master: who.name, address: `${who.host}:${who.port}` },
-      );
+    const read = readBoundedFile(file, { what: 'a private key' });
+    if (!read.ok) {
+      throw new SshError('E_SSH_KEY', `cannot read identity file ${file} for ${who.name}: ${read.message}`, {
+        master: who.name,
+        address: `${who.host}:${who.port}`,
+      });
     }
+    const data = read.data;
     const parsed = ssh2Utils.parseKey(data);
     if (!isEncryptedKeyError(parsed)) {
       if (parsed instanceof Error) {
@@ -367,9 +364,9 @@ export class SshConnection {
     const wire = wrapCommand(command, timeoutS, this.settings.sudo);
     const started = performance.now();
     let channel: Ssh2Channel | undefined;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: SafeTimer | undefined;
     const localLimit = new Promise<never>((_, reject) => {
-      timer = setTimeout(
+      timer = setSafeTimeout(
         () => {
           channel?.close();
           reject(
@@ -404,7 +401,7 @@ export class SshConnection {
         { master: this.endpoint.name, address: this.address, command },
       );
     } finally {
-      clearTimeout(timer);
+      timer?.clear();
     }
   }
 

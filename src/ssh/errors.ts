@@ -3,10 +3,14 @@
  * messages are built from names, addresses, fingerprints and remote output only.
  */
 import { KhaError, type ErrorCode, type KhaErrorOptions } from '../errors.js';
+import { redactText } from '../text/redact.js';
 
-/** Keeps the last part of remote output short enough for one message line. */
+/**
+ * Keeps the last part of remote output short enough for one message line, redacted first: a
+ * secret cut in the middle would no longer look like one.
+ */
 export function trimOutput(text: string, max = 400): string {
-  const t = text.trim();
+  const t = redactText(text).trim();
   return t.length <= max ? t : `…${t.slice(t.length - max)}`;
 }
 

@@ -1,15 +1,16 @@
 /** Waiting that an abort cuts short, without leaving timers that keep the process alive. */
+import { setSafeTimeout } from './timer.js';
 
 /** Resolves after `ms`, or at once when `signal` aborts (never rejects); the timer goes with it. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
     const done = () => {
-      clearTimeout(timer);
+      timer.clear();
       signal.removeEventListener('abort', done);
       resolve();
     };
-    const timer = setTimeout(done, Math.max(0, ms));
+    const timer = setSafeTimeout(done, ms);
     signal.addEventListener('abort', done, { once: true });
   });
 }

@@ -1,5 +1,5 @@
 /** Reads a `timeline.ndjson` back, tolerating a last line cut short by a killed run. */
-import { readFile } from 'node:fs/promises';
+import { MAX_STORED_RUN_BYTES, readInputText } from '../fs/read-file.js';
 import type { TimelineEvent } from './events.js';
 import { KhaError } from '../errors.js';
 
@@ -44,8 +44,8 @@ export function parseTimeline(text: string): ParsedTimeline {
   return { events, truncated };
 }
 
-export async function readTimeline(file: string): Promise<TimelineEvent[]> {
-  return parseTimeline(await readFile(file, 'utf8')).events;
+export function readTimeline(file: string): Promise<TimelineEvent[]> {
+  return Promise.resolve(parseTimeline(readInputText(file, { maxBytes: MAX_STORED_RUN_BYTES })).events);
 }
 
 function isEvent(value: unknown): value is TimelineEvent {

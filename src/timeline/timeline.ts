@@ -5,6 +5,7 @@
  */
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { redactDeep } from '../text/redact.js';
 import { systemClock, type Clock } from './clock.js';
 import type { NewEvent, TimelineEvent } from './events.js';
 
@@ -58,7 +59,8 @@ export class Timeline implements EventSink {
     const stamped = { ...event, seq: this.seq++, t: this.now() } as TimelineEvent;
     if (stamped.kind === 'run' && !stamped.wallTime) stamped.wallTime = this.wallTime;
     this.list.push(stamped);
-    if (this.fd !== null) writeSync(this.fd, JSON.stringify(stamped) + '\n');
+    // on disk as it happens, so redacted as it is written (a killed run never leaves secrets)
+    if (this.fd !== null) writeSync(this.fd, JSON.stringify(redactDeep(stamped)) + '\n');
     for (const listener of this.listeners) {
       try {
         listener(stamped);

@@ -7,6 +7,7 @@ import type { KubeConnection } from '../clients/kubeconfig.js';
 import type { TlsMaterial } from '../clients/tls.js';
 import type { NewEvent } from '../timeline/events.js';
 import type { EventSink, Timeline } from '../timeline/timeline.js';
+import { setSafeTimeout, type SafeTimer } from '../time/timer.js';
 import { startApiserverWatcher } from './apiserver.js';
 import { startEtcdWriteWatcher } from './etcd-write.js';
 import { DEFAULT_LEASES, startLeaseWatcher } from './lease.js';
@@ -90,10 +91,10 @@ export async function startWatchers(
   }
   const readyTimeoutMs = options.readyTimeoutMs ?? 5000;
   if (readyTimeoutMs > 0) {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, readyTimeoutMs)));
+    let timer: SafeTimer | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setSafeTimeout(resolve, readyTimeoutMs)));
     await Promise.race([Promise.all(readiness), timeout]);
-    clearTimeout(timer);
+    timer?.clear();
   }
   return stopAll;
 }

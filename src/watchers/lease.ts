@@ -21,6 +21,7 @@ import type { EventSink } from '../timeline/timeline.js';
 import { DEFAULT_LEASES } from '../config/schema.js';
 import { masterOfHolder } from '../kube/lease.js';
 import { sleep } from '../time/sleep.js';
+import { setSafeTimeout, type SafeTimer } from '../time/timer.js';
 import { kubeConnectionOf } from './kube-context.js';
 import type { StopWatcher, WatcherContext } from './types.js';
 
@@ -134,10 +135,10 @@ async function watchOneLease(
       stopping.addEventListener('abort', abortWatch, { once: true });
       let gone = false;
       let inactive = false;
-      let timer: NodeJS.Timeout | undefined;
+      let timer: SafeTimer | undefined;
       const arm = () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => {
+        timer?.clear();
+        timer = setSafeTimeout(() => {
           inactive = true;
           watch.abort();
         }, inactivityMs);
@@ -176,7 +177,7 @@ async function watchOneLease(
           },
         );
       } finally {
-        clearTimeout(timer);
+        timer?.clear();
         stopping.removeEventListener('abort', abortWatch);
       }
       if (stopping.aborted) break;

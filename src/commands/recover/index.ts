@@ -4,10 +4,12 @@
  * Exit 0 when nothing is pending any more; 5 when something could not be restored.
  */
 import { hostname } from 'node:os';
+import { delay } from '../../time/timer.js';
 import type { Context } from '../../context.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { acquireRunLock, Journal, processAlive, readPendingJournal } from '../../engine/journal.js';
 import { SshRemote } from '../../engine/live.js';
+import { describeUndo } from '../../engine/describe.js';
 import { replayUndo } from '../../engine/restore.js';
 import { loadInventoryFor, sshEnvFor, type LoadedInventory } from '../../engine/session.js';
 import type { Remote } from '../../engine/types.js';
@@ -42,7 +44,7 @@ export async function runRecover(
   ctx: Context,
   opts: RecoverOptions,
   makeRemote: RemoteFactory = sshRemote,
-  sleep: (ms: number) => Promise<void> = (ms) => new Promise((res) => setTimeout(res, ms)),
+  sleep: (ms: number) => Promise<void> = delay,
 ): Promise<number> {
   const inv = loadInventoryFor(ctx, opts.inventory);
   const cluster = inv.inventory.metadata.name;
@@ -73,7 +75,13 @@ export async function runRecover(
   let failed = 0;
   try {
     for (const u of pending) {
-      ctx.stdout.write(`- ${u.description} on ${u.master}: ${u.commands.join(' && ')}\n`);
+      ctx.stdout.write(`- ${describeUndo(u)}: ${u.commands.join(' && ')}\n`);
+      if (u.commands.some((c) => c.includes('[REDACTED'))) {
+        // secrets are never stored, so this undo cannot be replayed from the journal
+        ctx.stdout.write(`  ✗ NOT replayed: it held a secret, which was not stored; run it by hand\n`);
+        failed++;
+        continue;
+      }
       const r = await replayUndo(u, inv.inventory, remote, {
         sleep,
         onAttempt: (n, e) => ctx.stderr.write(`  attempt ${n} failed: ${e}\n`),

@@ -4,6 +4,7 @@ import type { Context } from '../../context.js';
 import { ExitCode } from '../../errors.js';
 import { parseFormats, REPORT_FORMATS, reporters } from '../../report/index.js';
 import { loadRunDir } from '../../report/load.js';
+import { checkOutDir } from '../../report/out-dir.js';
 import { renderInto, TIMELINE_FILE, writeRunReport } from '../../report/write.js';
 import type { RegisterCommand } from '../types.js';
 
@@ -27,6 +28,7 @@ export const registerReport: RegisterCommand = (program, ctx, setExit) => {
 /** Exit code: 0 when rendered (whatever the run's own outcome; that is in the files). */
 export async function runReport(ctx: Context, runDir: string, opts: ReportOptions): Promise<number> {
   const formats = parseFormats(opts.format);
+  if (opts.out) checkOutDir(resolve(ctx.cwd, opts.out), opts.out);
   const dir = resolve(ctx.cwd, runDir);
   const stored = await loadRunDir(dir);
   if (stored.timelineMissing)

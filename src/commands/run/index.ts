@@ -14,6 +14,7 @@ import {
   TIMELINE_FILE,
   type ReportFormat,
 } from '../../report/index.js';
+import { checkOutDir } from '../../report/out-dir.js';
 import type { RunResult } from '../../report/result.js';
 import { defaultSloTimings } from '../../slo/evaluate.js';
 import { Timeline } from '../../timeline/index.js';
@@ -86,6 +87,7 @@ export async function runCommand(ctx: Context, drills: string[], opts: RunOption
         : { ...(opts.inventory ? { inventory: opts.inventory } : {}) },
     );
   const formats = parseFormats(opts.format);
+  checkOutDir(resolve(ctx.cwd, opts.out), opts.out);
   // suites, --iterations, --baseline…: one suite directory with statistics (gameday/)
   if (isGameDay(ctx, drills, opts))
     return runGameDayCommand(ctx, drills, opts, (inv, d, runDir) =>

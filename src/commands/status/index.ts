@@ -8,7 +8,7 @@ import type { Context } from '../../context.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { KubeconfigError, loadKubeconfig, type KubeConnection } from '../../clients/kubeconfig.js';
 import { loadTlsFiles, type TlsMaterial } from '../../clients/tls.js';
-import { parseDurationMs } from '../../text/duration.js';
+import { MAX_DURATION_TEXT, isTooLong, parseDurationMs } from '../../text/duration.js';
 import { requireInventoryPath, resolveInventory } from '../../config/inventory.js';
 import { loadInventoryFile } from '../../config/load.js';
 import { DEFAULT_LEASES, LeaseRef } from '../../config/schema.js';
@@ -21,6 +21,7 @@ import {
   type StatusTarget,
 } from '../../status/index.js';
 import type { RegisterCommand } from '../types.js';
+import { setSafeTimeout } from '../../time/timer.js';
 
 export { DEFAULT_LEASES };
 const DEFAULT_INTERVAL = '2s';
@@ -74,6 +75,7 @@ function leaseRefs(extra: readonly string[] = []): string[] {
 }
 
 function positiveMs(text: string, what: string): number {
+  if (isTooLong(text)) throw new UsageError(`bad ${what} '${text}' (expected at most ${MAX_DURATION_TEXT})`);
   const v = parseDurationMs(text);
   if (v <= 0) throw new UsageError(`${what} must be more than 0 (got ${text})`);
   return v;
@@ -189,9 +191,9 @@ async function watch(
       if (stopped) break;
       const wait = Math.max(0, intervalMs - (Date.now() - started));
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, wait);
+        const timer = setSafeTimeout(resolve, wait);
         wake = () => {
-          clearTimeout(timer);
+          timer.clear();
           resolve();
         };
       });

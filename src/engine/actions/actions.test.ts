@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Step, type Step as StepT } from '../../config/schema.js';
-import { fakeInventory } from '../testing/fakes.js';
+import { fakeInventory, fakeInventoryWithUnits, withUnits } from '../testing/fakes.js';
 import { renderStep } from './index.js';
 
 const inv = fakeInventory();
@@ -76,8 +76,8 @@ describe('action rendering', () => {
   });
 
   it('quotes unit names from the inventory', () => {
-    const evil = fakeInventory(3, {
-      services: { manager: 'systemd', units: { 'kube-scheduler': 'sched; rm -rf / $(id)' } },
+    const evil = withUnits(fakeInventory(3, { services: { manager: 'systemd' } }), {
+      'kube-scheduler': 'sched; rm -rf / $(id)',
     });
     const r = renderStep(
       step({ action: 'stopService', target: 'master:master-1', service: 'kube-scheduler' }),
@@ -100,18 +100,20 @@ describe('action rendering', () => {
     expect(r.undo[0]?.commands[0]).toBe(
       'if [ -f /etc/kubernetes/kha-drill-stash/etcd.yaml ]; then mv /etc/kubernetes/kha-drill-stash/etcd.yaml /etc/kubernetes/manifests/etcd.yaml; fi; test -f /etc/kubernetes/manifests/etcd.yaml',
     );
-    const custom = fakeInventory(3, {
-      services: {
-        manager: 'custom',
-        units: { etcd: "my etcd'" },
-        custom: {
-          start: 'svc up {service}',
-          stop: 'svc down {service}',
-          kill: 'svc kill {service}',
-          isActive: 'svc ok {service}',
+    const custom = fakeInventoryWithUnits(
+      { etcd: "my etcd'" },
+      {
+        services: {
+          manager: 'custom',
+          custom: {
+            start: 'svc up {service}',
+            stop: 'svc down {service}',
+            kill: 'svc kill {service}',
+            isActive: 'svc ok {service}',
+          },
         },
       },
-    });
+    );
     const c = renderStep(
       step({ action: 'killService', target: 'master:master-1', service: 'etcd' }),
       { target: [m1], from: [] },

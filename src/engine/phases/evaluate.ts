@@ -3,6 +3,7 @@ import { errorMessage } from '../../errors.js';
 import type { MetricResult } from '../../metrics/types.js';
 import type { Verdict } from '../../report/result.js';
 import { evaluateSlos } from '../../slo/evaluate.js';
+import { notEvaluated } from '../verdicts.js';
 import type { Run } from './state.js';
 
 export interface Evaluation {
@@ -23,6 +24,12 @@ export function evaluatePhase(run: Run): Evaluation {
       s.errors.push(`evaluating: ${errorMessage(err)}`);
     }
     run.phase('evaluate', 'end', true);
+  } else if (!s.stoppedBefore && !s.notInjected) {
+    // the inject phase ran but touched no master: there was no fault to measure
+    verdicts = notEvaluated(
+      input.drill.slo,
+      'no inject step acted on a master, so there was no fault to measure',
+    );
   }
   return { metrics, verdicts };
 }

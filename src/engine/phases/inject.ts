@@ -3,6 +3,7 @@ import { errorMessage } from '../../errors.js';
 import { resolveAndRender } from '../plan.js';
 import { runStep } from '../step-runner.js';
 import type { RenderedStep } from '../types.js';
+import { unchangedAfterFailure } from '../unit-check.js';
 import type { Run } from './state.js';
 
 /** Runs the drill's inject steps in order; returns the error that stopped them, or null. */
@@ -37,6 +38,13 @@ export async function injectPhase(run: Run): Promise<string | null> {
     });
     s.steps.push(rec);
     if (!rec.ok) {
+      // a step that failed before it took effect leaves nothing to restore (nor to `recover`)
+      if (
+        rendered.undo.length &&
+        (await unchangedAfterFailure(rendered, input.inventory, run.ports.remote, s.servicesBefore))
+      )
+        for (const u of rendered.undo)
+          s.journal?.mark(u.id, 'done', 'not needed: the step failed before it took effect');
       error = `inject step ${index + 1} failed: ${rec.error}`;
       break;
     }

@@ -13,6 +13,7 @@ import { acquireRunLock, pendingEntries, readPendingJournal } from '../journal.j
 import { buildPlan } from '../plan.js';
 import type { Progress } from '../progress.js';
 import type { ClusterView } from '../types.js';
+import { missingUnits } from '../unit-check.js';
 
 /** Stops the run before anything is injected, with the exit code to return. */
 export class StopBeforeInject extends KhaError {}
@@ -66,6 +67,13 @@ export async function preflight(
   ).filter((x): x is string => x !== null);
   if (sshFailures.length)
     throw notSteady('E_PREFLIGHT', `preflight: SSH failed:\n  ${sshFailures.join('\n  ')}`);
+  const missing = await missingUnits(drill, inventory, remote);
+  if (missing.length)
+    throw notSteady(
+      'E_PREFLIGHT',
+      `preflight: what the drill acts on is not on the masters:\n  ${missing.join('\n  ')}`,
+      'check services.manager and services.units in the inventory; nothing was injected',
+    );
 
   const bad = (await view.etcd()).filter((m) => !m.ok);
   if (bad.length) {

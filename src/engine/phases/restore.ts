@@ -7,6 +7,7 @@ import type { StepRecord } from '../../report/result.js';
 import type { NewEvent } from '../../timeline/events.js';
 import type { Journal } from '../journal.js';
 import { resolveAndRender } from '../plan.js';
+import { describeUndo } from '../describe.js';
 import { replayUndo } from '../restore.js';
 import { runStep } from '../step-runner.js';
 import { compareServices } from './compare-services.js';
@@ -34,12 +35,21 @@ export async function restorePhase(run: Run): Promise<void> {
     };
     timeline.append(ev);
     progress.start(`restore: ${u.description}`);
+    const failures: string[] = [];
     const r = await replayUndo(u, inventory, ports.remote, {
       sleep: ports.clock.sleep,
       ...(tuning.restoreBackoffMs ? { backoffMs: tuning.restoreBackoffMs } : {}),
       ...(tuning.verifyTimeoutS !== undefined ? { verifyTimeoutS: tuning.verifyTimeoutS } : {}),
-      onAttempt: (n, e) => progress.warn(`restore attempt ${n} failed: ${e}; retrying`),
+      onAttempt: (n, e) => {
+        failures.push(e);
+        progress.warn(`restore attempt ${n} failed: ${e}; retrying`);
+      },
     });
+    if (r.ok && failures.length) {
+      const note = `restore (${describeUndo(u)}) succeeded on attempt ${r.attempts} after ${failures.length} failed: ${failures[0]}`;
+      s.infrastructure.push(note);
+      run.mark('note', note);
+    }
     journal.mark(u.id, r.ok ? 'done' : 'failed', r.error);
     const end: NewEvent = { ...ev, state: 'end', ok: r.ok, command: r.command };
     if (r.error) end.error = r.error;
@@ -103,7 +113,7 @@ export async function restorePhase(run: Run): Promise<void> {
   }
   if (s.injected) await compareServices(run);
   s.restorePending = [
-    ...journal.pending().map((e) => `${e.description} on ${e.master}: ${e.commands.join(' && ')}`),
+    ...journal.pending().map((e) => `${describeUndo(e)}: ${e.commands.join(' && ')}`),
     ...s.restorePending,
   ];
   if (!s.restoreOk && s.restorePending.length === 0) {

@@ -39,6 +39,8 @@ export class RunState {
   stoppedBefore: OutcomeInput['stoppedBefore'];
   /** services running before the fault, compared after restore */
   servicesBefore: ServiceSnapshot = new Map();
+  /** what happened to the infrastructure (SSH refused, then recovered…): said in the verdict */
+  readonly infrastructure: string[] = [];
 }
 
 /** One run as its phases see it. */

@@ -21,6 +21,21 @@ export function fakeInventory(n = 3, extra: Record<string, unknown> = {}): Inven
   });
 }
 
+/**
+ * `inv` with unit names set after validation, which refuses hostile ones: for tests of the
+ * quoting that still guards every value put into a command.
+ */
+export function withUnits(inv: Inventory, units: Partial<Inventory['services']['units']>): Inventory {
+  return { ...inv, services: { ...inv.services, units: { ...inv.services.units, ...units } } };
+}
+
+export function fakeInventoryWithUnits(
+  units: Partial<Inventory['services']['units']>,
+  extra: Record<string, unknown> = {},
+): Inventory {
+  return withUnits(fakeInventory(3, extra), units);
+}
+
 export function fakeDrill(overrides: Record<string, unknown> = {}): Drill {
   return Drill.parse({
     apiVersion: 'kha-drill/v1',
@@ -128,6 +143,14 @@ export class FakeCluster implements ClusterView, Remote {
 
   private apply(master: string, command: string): RemoteResult {
     if (this.failing?.test(command)) return { code: 1, stdout: '', stderr: 'simulated failure' };
+    if (command.includes('systemctl cat -- ')) {
+      // the preflight's presence check: one line per unit, in order
+      const units = [...command.matchAll(/systemctl cat -- (?:'([^']*)'|([^\s']+))/g)].map(
+        (m) => m[1] ?? m[2]!,
+      );
+      const lines = units.map((u) => (this.units.has(`${master}/${u}`) ? 'present' : 'missing'));
+      return { code: 0, stdout: `${lines.join('\n')}\n`, stderr: '' };
+    }
     const many = /^systemctl is-active (\S+(?: \S+)+)$/.exec(command);
     if (many) {
       // systemd's form for several units: one state per line, 0 only when all are active

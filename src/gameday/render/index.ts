@@ -2,7 +2,7 @@
  * The suite reporters: format → file and a pure render. Same names as the single-run formats
  * (json, junit, md, html), so `--format` means the same thing for both.
  */
-import { redactDeep } from '../../report/redact.js';
+import { redactDeep } from '../../text/redact.js';
 import type { ReportFormat } from '../../report/index.js';
 import { SUITE_FILE, type SuiteResult } from '../result.js';
 import { renderSuiteHtml } from './html.js';
