@@ -220,6 +220,12 @@ export const actionParams = {
     ...StepBase,
     target: Target,
     service: ComponentName,
+    wait: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Wait until the service has stopped (default). false: return once the stop has begun (systemd: `systemctl stop --no-block`), for services whose graceful stop is long, e.g. kube-apiserver draining open watches for up to its --request-timeout (60 s).',
+      ),
   }),
   startService: z.strictObject({
     action: z.literal('startService'),

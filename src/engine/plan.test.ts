@@ -26,6 +26,17 @@ describe('plan', () => {
     );
   });
 
+  it('stopService with wait: false returns once the stop has begun (systemctl stop --no-block)', async () => {
+    const inv = fakeInventory();
+    const cluster = new FakeCluster(inv);
+    const drill = fakeDrill({
+      inject: [{ action: 'stopService', target: 'master:master-1', service: 'kube-apiserver', wait: false }],
+    });
+    const text = formatPlan(drill, inv, await buildPlan(drill, inv, cluster, 'r1'));
+    expect(text).toContain('on master-1 (10.0.0.1): systemctl stop --no-block kube-apiserver');
+    expect(text).toContain('undo on master-1 (10.0.0.1): systemctl start kube-apiserver');
+  });
+
   it('shows what cannot be resolved', async () => {
     const inv = fakeInventory();
     const cluster = new FakeCluster(inv);

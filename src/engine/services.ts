@@ -18,7 +18,8 @@ import { shellQuote } from '../ssh/quote.js';
 export type KillSignal = 'KILL' | 'TERM' | 'STOP';
 
 export interface ServiceCommands {
-  stop(component: ComponentName): string;
+  /** `wait: false` returns once the stop has begun (where the manager can tell the two apart) */
+  stop(component: ComponentName, options?: { wait?: boolean }): string;
   start(component: ComponentName): string;
   restart(component: ComponentName): string;
   kill(component: ComponentName, signal: KillSignal): string;
@@ -38,7 +39,7 @@ type Services = Inventory['services'];
 function systemd(s: Services): ServiceCommands {
   const u = (c: ComponentName) => shellQuote(s.units[c]);
   return {
-    stop: (c) => `systemctl stop ${u(c)}`,
+    stop: (c, o) => `systemctl stop ${o?.wait === false ? '--no-block ' : ''}${u(c)}`,
     start: (c) => `systemctl start ${u(c)}`,
     restart: (c) => `systemctl restart ${u(c)}`,
     kill: (c, sig) => `systemctl kill -s ${sig} ${u(c)}`,

@@ -1,4 +1,7 @@
-/** stopService: graceful stop; undo starts it again on the same master. */
+/**
+ * stopService: graceful stop (or, with `wait: false`, its beginning); undo starts it again on the
+ * same master (a start queued behind a stop still running waits for it).
+ */
 import type { ActionDefinition, StepOf } from './types.js';
 import { renderServiceAction } from './service-action.js';
 
@@ -12,7 +15,7 @@ export const stopService: ActionDefinition<StepOf<'stopService'>> = {
       step.service,
       target,
       ctx,
-      (s) => s.stop(step.service),
+      (s) => s.stop(step.service, { wait: step.wait }),
       (s) => s.start(step.service),
       'down',
     ),
