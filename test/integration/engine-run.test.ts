@@ -6,9 +6,20 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { CLI, ROOT, kha, kubectl, labSsh, startLab, stopLab, type CliResult, type Lab } from './lab.js';
+import {
+  CLI,
+  ROOT,
+  kha,
+  kubectl,
+  labSsh,
+  startLab,
+  stopLab,
+  waitHealthy,
+  type CliResult,
+  type Lab,
+} from './lab.js';
 
 const UNITS = ['etcd', 'kube-apiserver', 'kube-scheduler', 'kube-controller-manager'];
 let lab: Lab;
@@ -127,6 +138,13 @@ afterAll(async () => {
 });
 
 describe('kha-drill engine on the lab', () => {
+  // each test starts from a healthy cluster: after a restore, an API server whose etcd was
+  // stopped answers /readyz with 500 for a moment, which preflight rightly refuses
+  beforeEach(async () => {
+    const r = await waitHealthy(lab, env());
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+  }, 90_000);
+
   it('plan scheduler-failover prints the resolved master and exact commands, and changes nothing', async () => {
     const before = { holder: await schedulerHolder(), units: unitStates() };
     const master = before.holder.split('_')[0] as string;
@@ -323,11 +341,12 @@ describe('kha-drill engine on the lab', () => {
   });
 
   it('a master whose sshd is down exits 3 before anything is injected', async () => {
-    // the real sshd of master-3 stops; a transient timer on the master starts it again
+    // the real sshd of master-3 stops; a transient timer on the master starts it again (systemd
+    // timers fire up to AccuracySec late, 1 min by default: this one is made exact)
     const stop = labSsh(
       lab,
       'master-3',
-      'systemd-run --quiet --on-active=15 systemctl start ssh && systemctl stop ssh',
+      'systemd-run --quiet --on-active=15 --timer-property=AccuracySec=100ms systemctl start ssh && systemctl stop ssh',
     );
     expect(stop.status, stop.stderr).toBe(0);
     const holder = await schedulerHolder();

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SuiteResult } from '../../src/gameday/result.js';
 import { childrenNamed, parseXml } from '../unit/report-xml.js';
-import { kha, labSsh, startLab, stopLab, type Lab } from './lab.js';
+import { kha, labSsh, startLab, stopLab, waitHealthy, type Lab } from './lab.js';
 
 let lab: Lab;
 let work: string;
@@ -178,6 +178,9 @@ drills:
         Object.assign(s, { min: half(s.min), p50: half(s.p50), p95: half(s.p95), max: half(s.max) });
     writeFileSync(path.join(doctored, 'suite.json'), JSON.stringify(original, null, 2));
 
+    // the suite ended with etcd-leader-kill: start from a healthy cluster, as an SRE would
+    const healthy = await waitHealthy(lab, env());
+    expect(healthy.code, healthy.stdout + healthy.stderr).toBe(0);
     const out = path.join(work, 'second');
     const run = await kha(
       [

@@ -257,3 +257,22 @@ export function etcdctl(lab: Lab, args: string[], timeoutMs = 30_000): SpawnSync
     env: { ...process.env, ...lab.env },
   });
 }
+
+/**
+ * Waits until `kha-drill status` calls the lab healthy (exit 0): after a drill that stopped etcd,
+ * the API server on that master answers /readyz with 500 for a moment after the restore, and
+ * preflight rightly refuses a cluster in that state. Returns the last status output.
+ */
+export async function waitHealthy(
+  lab: Lab,
+  env: Record<string, string> = {},
+  timeoutMs = 60_000,
+): Promise<CliResult> {
+  const until = Date.now() + timeoutMs;
+  let r = await kha(['status', '-i', lab.inventory], env);
+  while (r.code !== 0 && Date.now() < until) {
+    await new Promise((res) => setTimeout(res, 500));
+    r = await kha(['status', '-i', lab.inventory], env);
+  }
+  return r;
+}

@@ -58,15 +58,21 @@ function etcdctlJson(lab: Lab): EtcdctlStatus[] {
   }));
 }
 
-/** The ID column of rows whose IS LEADER is true, from `-w table`. */
+/** The ID column of rows whose IS LEADER is true, from `-w table` (columns found by header: 3.6 added some). */
 function etcdctlTableLeader(lab: Lab): string[] {
   const r = etcdctl(lab, ['endpoint', 'status', '-w', 'table']);
-  return r.stdout
-    .split('\n')
+  const cells = (l: string) => l.split('|').map((s) => s.trim());
+  const lines = r.stdout.split('\n');
+  const header = cells(lines.find((l) => /\|\s*ENDPOINT\s*\|/.test(l)) ?? '');
+  const id = header.indexOf('ID');
+  const leader = header.indexOf('IS LEADER');
+  expect(id, r.stdout).toBeGreaterThan(0);
+  expect(leader, r.stdout).toBeGreaterThan(0);
+  return lines
     .filter((l) => /^\| https?:/.test(l))
-    .map((l) => l.split('|').map((s) => s.trim()))
-    .filter((c) => c[5] === 'true')
-    .map((c) => c[2] as string);
+    .map(cells)
+    .filter((c) => c[leader] === 'true')
+    .map((c) => c[id] as string);
 }
 
 async function statusJson(
@@ -168,7 +174,9 @@ describe('kha-drill status on the lab', () => {
 
   it('one API server stopped: its row unhealthy, the load balancer row healthy', async () => {
     const victim = 'master-3';
-    systemctl(lab, victim, 'stop kube-apiserver');
+    // a graceful stop waits up to --request-timeout (60 s) for open watches: begin it, then end
+    // the process, so the unit is stopped at once and systemd does not start it again
+    systemctl(lab, victim, 'stop --no-block kube-apiserver && systemctl kill -s KILL kube-apiserver');
     try {
       const seen = await waitFor('master-3 down behind a healthy load balancer', 15_000, async () => {
         const { code, report } = await statusJson(lab);

@@ -233,7 +233,7 @@ describe('watchers on the lab', () => {
     return { takeover: takeover.value!, leaderless: metric(metrics, 'lease.leaderless_s').value!, metrics };
   }
 
-  it('scheduler failover (graceful stop): takeover agrees with the candidate’s log', async () => {
+  it('scheduler failover (graceful stop): takeover agrees with the new holder’s own klog line', async () => {
     const r = await schedulerTakeover('scheduler-failover', 'systemctl stop kube-scheduler');
     // a released Lease is taken at a standby's next try: retryPeriod × 1..1.2 (+ a little)
     expect(r.takeover).toBeLessThan(2.2 * 1 + 1);
