@@ -1,7 +1,8 @@
 /**
  * The benchmark's judgement of one run, on the recorded lab timelines (test/fixtures/timelines):
- * ground truth is rebuilt as zap / truth-log lines at the instants their .truth.json recorded,
- * so the error must come out as kha-drill's metric minus that truth.
+ * ground truth is rebuilt as the masters' journal lines (etcd's zap, the scheduler's klog,
+ * systemd's) at the instants their .truth.json recorded, so the error must come out as
+ * kha-drill's metric minus that truth.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +13,9 @@ import type { TimelineEvent } from '../src/timeline/events.js';
 import { analyzeRun, type RunInput } from './analyze.js';
 import type { ProcSample } from './procstat.js';
 import { momentsOf, parseTimeline, requestRates } from './timeline.js';
-import { parseElections, parseTruthLog } from './truth.js';
+import { parseJournal } from '../lab/src/truth.js';
+import { electedJournalLine, leaseJournalLine, systemdJournalLine } from './journal-text.js';
+import { electionsOf, leaseLogOf, unitLogOf } from './truth.js';
 
 const dir = fileURLToPath(new URL('../test/fixtures/timelines/', import.meta.url));
 
@@ -29,13 +32,6 @@ function fixture(name: string) {
   return { events, truth, m, metrics, injectMs: m.wallMs + m.tInject! * 1000 };
 }
 
-/** epoch ms → RFC 3339 with microseconds, as the candidates log */
-const micro = (ms: number) => {
-  const whole = Math.floor(ms);
-  const us = Math.round((ms - whole) * 1000);
-  return `${new Date(whole).toISOString().slice(0, 23)}${String(us).padStart(3, '0')}Z`;
-};
-
 const metric = (ms: MetricResult[], name: string) => ms.find((x) => x.name === name)!;
 
 /** 20 % of a core at 100 ticks/s, RSS 80 MB, every 100 ms from `fromMs` for `n` samples */
@@ -48,7 +44,7 @@ const procSamples = (fromMs: number, n: number): ProcSample[] =>
 
 const base = (
   f: ReturnType<typeof fixture>,
-): Omit<RunInput, 'drill' | 'measure' | 'elections' | 'truthLines'> => ({
+): Omit<RunInput, 'drill' | 'measure' | 'elections' | 'leaseLog' | 'unitLog'> => ({
   pollMs: 100,
   exitCode: 0,
   metrics: f.metrics,
@@ -63,16 +59,15 @@ describe('analyzeRun on recorded runs', () => {
   it('etcd-leader-kill: raft.reelection_s against the first "elected leader" line at a higher term', () => {
     const f = fixture('etcd-leader-kill');
     const electedMs = f.injectMs + Number(f.truth['raft.reelection_s']) * 1000;
-    const zap = (ms: number, member: string, term: number) =>
-      JSON.stringify({
-        level: 'info',
-        ts: new Date(ms).toISOString(),
-        msg: `raft.node: ${member} elected leader a1 at term ${term}`,
-      });
     const elections = [
-      ...parseElections(zap(f.m.wallMs - 60_000, 'a1', 2), 'master-1'),
+      ...electionsOf(parseJournal(electedJournalLine(f.m.wallMs - 60_000, 'a1', 'a1', 2)), 'master-1'),
       // zap logs milliseconds: the later member's line and the truncated one
-      ...parseElections(`${zap(Math.floor(electedMs), 'a1', 3)}\n${zap(electedMs + 4, 'b2', 3)}`, 'master-2'),
+      ...electionsOf(
+        parseJournal(
+          `${electedJournalLine(electedMs, 'a1', 'a1', 3)}\n${electedJournalLine(electedMs + 4, 'b2', 'a1', 3)}`,
+        ),
+        'master-2',
+      ),
     ];
     const observedAt = electedMs + 400;
     const a = analyzeRun({
@@ -80,7 +75,8 @@ describe('analyzeRun on recorded runs', () => {
       drill: 'etcd-leader-kill',
       measure: 'raft',
       elections,
-      truthLines: [],
+      leaseLog: [],
+      unitLog: [],
       observer: {
         etcd: [
           {
@@ -123,64 +119,80 @@ describe('analyzeRun on recorded runs', () => {
   });
 
   for (const name of ['scheduler-crash', 'scheduler-failover'] as const) {
-    it(`${name}: lease.takeover_s and lease.leaderless_s against the candidates' truth logs`, () => {
+    it(`${name}: lease.takeover_s and lease.leaderless_s against the masters' journals`, () => {
       const f = fixture(name);
-      const holders: string[] = [];
+      const lease = 'kube-system/kube-scheduler';
+      const masterOf = new Map<string, string>();
       for (const e of f.events)
-        if (
-          e.kind === 'lease' &&
-          e.lease === 'kube-system/kube-scheduler' &&
-          e.holder &&
-          !holders.includes(e.holder)
-        )
-          holders.push(e.holder);
-      const [oldH, newH] = holders as [string, string];
-      const acquiredMs = f.injectMs + Number(f.truth['lease.takeover_s']) * 1000;
+        if (e.kind === 'lease' && e.lease === lease && e.holder && !masterOf.has(e.holder))
+          masterOf.set(e.holder, e.master ?? `m${masterOf.size}`);
+      const [oldM, newM] = [...masterOf.values()] as [string, string];
+      // klog keeps microseconds
+      const us = (ms: number) => Math.round(ms * 1000) / 1000;
+      const acquiredMs = us(f.injectMs + Number(f.truth['lease.takeover_s']) * 1000);
       const faultMs = f.m.wallMs + f.m.tFault! * 1000;
-      const line = (ms: number, event: string, identity: string) =>
-        JSON.stringify({
-          ts: micro(ms),
-          event,
-          identity,
-          lease: 'kube-system/kube-scheduler',
-          holder: identity,
-        });
-      const oldEnd = faultMs - 250.5;
-      const truthLines = [
-        ...parseTruthLog(
-          [line(faultMs - 1250, 'renewed', oldH), line(oldEnd, 'renewed', oldH)].join('\n'),
-          'm-old',
-        ),
-        ...parseTruthLog(
-          [line(acquiredMs, 'acquired', newH), line(acquiredMs + 1000, 'renewed', newH)].join('\n'),
-          'm-new',
-        ),
-      ];
+      const oldEnd = us(faultMs - 250.5);
+      // what systemd logs about the old holder's unit: SIGKILL, or a graceful stop (a release)
+      const crash = name === 'scheduler-crash';
+      const unitLine = crash
+        ? systemdJournalLine(
+            faultMs + 40,
+            'kube-scheduler.service: Main process exited, code=killed, status=9/KILL',
+          )
+        : systemdJournalLine(
+            faultMs + 40,
+            'Stopping kube-scheduler.service - Kubernetes Scheduler (kha-drill lab)...',
+          );
+      const oldJournal = parseJournal(
+        [
+          leaseJournalLine(faultMs - 1250, 80, 'Successfully renewed lease'),
+          leaseJournalLine(oldEnd, 80, 'Successfully renewed lease'),
+          unitLine,
+        ].join('\n'),
+      );
+      const newJournal = parseJournal(
+        [
+          leaseJournalLine(acquiredMs, 81, 'Successfully acquired lease'),
+          leaseJournalLine(acquiredMs + 1000, 81, 'Successfully renewed lease'),
+        ].join('\n'),
+      );
       const a = analyzeRun({
         ...base(f),
         drill: name,
         measure: 'lease',
         elections: [],
-        truthLines,
+        leaseLog: [...leaseLogOf(oldJournal, oldM), ...leaseLogOf(newJournal, newM)],
+        unitLog: [...unitLogOf(oldJournal, oldM), ...unitLogOf(newJournal, newM)],
         observer: {
           etcd: [],
           lease: [
-            { at: faultMs - 900, done: faultMs - 760, holder: oldH },
-            { at: acquiredMs + 500, done: acquiredMs + 640, holder: newH },
+            { at: faultMs - 900, done: faultMs - 760, holder: 'old' },
+            { at: acquiredMs + 500, done: acquiredMs + 640, holder: 'new' },
           ],
         },
       });
-      expect(a.problems).toEqual([]);
       const [takeover, leaderless] = a.checks;
       const measured = metric(f.metrics, 'lease.takeover_s').value!;
-      expect(takeover!.errorMs!).toBeCloseTo((measured - Number(f.truth['lease.takeover_s'])) * 1000, 3);
+      expect(takeover!.errorMs!).toBeCloseTo((measured - Number(f.truth['lease.takeover_s'])) * 1000, 2);
       expect(Math.abs(takeover!.errorMs!)).toBeLessThan(150);
-      expect(leaderless!.truthS).toBeCloseTo((acquiredMs - oldEnd) / 1000, 6);
-      expect(leaderless!.errorMs!).toBeCloseTo(
-        (metric(f.metrics, 'lease.leaderless_s').value! - leaderless!.truthS!) * 1000,
-        6,
-      );
-      expect(a.observer['lease.takeover_s']!.errorMs).toBeCloseTo(640, 3);
+      expect(a.observer['lease.takeover_s']!.errorMs).toBeCloseTo(640, 6);
+      if (crash) {
+        expect(a.problems).toEqual([]);
+        expect(leaderless!.truthS).toBeCloseTo((acquiredMs - oldEnd) / 1000, 9);
+        expect(leaderless!.errorMs!).toBeCloseTo(
+          (metric(f.metrics, 'lease.leaderless_s').value! - leaderless!.truthS!) * 1000,
+          6,
+        );
+        expect(leaderless!.note).toBe('old holder crashed');
+      } else {
+        // a release is logged at no verbosity: no truth, and the run says so
+        expect(leaderless!.truthS).toBeNull();
+        expect(leaderless!.errorMs).toBeNull();
+        expect(leaderless!.note).toMatch(/^old holder released: no truth/);
+        expect(a.problems).toEqual([
+          expect.stringMatching(/^lease\.leaderless_s: no error \(old holder released/),
+        ]);
+      }
     });
   }
 
@@ -191,7 +203,8 @@ describe('analyzeRun on recorded runs', () => {
       drill: 'scheduler-crash',
       measure: 'lease',
       elections: [],
-      truthLines: [],
+      leaseLog: [],
+      unitLog: [],
     });
     expect(a.checks.every((c) => c.errorMs === null)).toBe(true);
     expect(a.problems[0]).toMatch(/lease truth: no acquired\/renewed line before the fault/);
@@ -201,7 +214,8 @@ describe('analyzeRun on recorded runs', () => {
       drill: 'x',
       measure: 'raft',
       elections: [],
-      truthLines: [],
+      leaseLog: [],
+      unitLog: [],
     });
     expect(none.problems).toEqual(['the timeline has no run header']);
   });

@@ -1,6 +1,6 @@
 /**
- * One drill run, judged: kha-drill's metrics (report.json) against the ground truth (zap logs,
- * candidates' truth logs), the one-second runbook observer against the same truth, and what the
+ * One drill run, judged: kha-drill's metrics (report.json) against the ground truth (the lab
+ * masters' journals: etcd's zap lines, the scheduler's klog lines), the one-second runbook observer against the same truth, and what the
  * harness cost (CPU, RSS, requests) while it observed. Pure: everything comes in as data.
  */
 import type { MetricResult } from '../src/metrics/types.js';
@@ -8,7 +8,7 @@ import type { TimelineEvent } from '../src/timeline/events.js';
 import { firstLeaseChange, firstRaftChange, type EtcdSample, type LeaseSample } from './observer.js';
 import { windowCost, type ProcSample, type WindowCost } from './procstat.js';
 import { momentsOf, requestRates, wallOf, type RequestRates } from './timeline.js';
-import { leaseTruth, raftTruth, type Elected, type TruthLine } from './truth.js';
+import { leaseTruth, raftTruth, type Elected, type LeaseLog, type UnitLog } from './truth.js';
 
 export type Measure = 'raft' | 'lease';
 
@@ -55,7 +55,10 @@ export interface RunInput {
   metrics: MetricResult[];
   events: readonly TimelineEvent[];
   elections: readonly Elected[];
-  truthLines: readonly TruthLine[];
+  /** the leader-election klog lines of every master's unit behind `lease` */
+  leaseLog: readonly LeaseLog[];
+  /** systemd's lines about that unit on every master */
+  unitLog: readonly UnitLog[];
   lease: string;
   observer?: { etcd: readonly EtcdSample[]; lease: readonly LeaseSample[] };
   proc: readonly ProcSample[];
@@ -162,7 +165,7 @@ export function analyzeRun(input: RunInput): RunAnalysis {
           : { errorMs: seen.done - truth.electedMs, errorStartMs: seen.at - truth.electedMs };
     }
   } else {
-    const truth = leaseTruth(input.truthLines, faultMs, input.lease);
+    const truth = leaseTruth(input.leaseLog, input.unitLog, faultMs, input.lease);
     if (typeof truth === 'string') problems.push(`lease truth: ${truth}`);
     const ok = typeof truth !== 'string';
     out.checks.push(
@@ -177,7 +180,11 @@ export function analyzeRun(input: RunInput): RunAnalysis {
         metricOf(input.metrics, 'lease.leaderless_s'),
         'lease.leaderless_s',
         ok ? truth.leaderlessS : null,
-        ok ? (truth.released ? 'old holder released' : 'old holder crashed') : undefined,
+        ok
+          ? truth.released
+            ? `old holder released: no truth (${truth.leaderlessWhy ?? ''})`
+            : 'old holder crashed'
+          : undefined,
       ),
     );
     if (input.observer && ok) {

@@ -14,6 +14,8 @@ export interface Machine {
 
 export interface Versions {
   node: string;
+  /** the lab's, from its lab.json */
+  kubernetes: string | null;
   etcd: string | null;
   etcdctl: string | null;
   haproxy: string | null;
@@ -23,9 +25,10 @@ export interface Versions {
   commit: string | null;
 }
 
-function firstLine(cmd: string, args: string[], pick?: RegExp): string | null {
+function firstLine(cmd: string, args: string[], pick?: RegExp, env?: NodeJS.ProcessEnv): string | null {
   try {
     const out = execFileSync(cmd, args, {
+      env: env ?? process.env,
       encoding: 'utf8',
       timeout: 10_000,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -57,15 +60,22 @@ export function machine(): Machine {
   };
 }
 
-export function versions(cli: string, root: string): Versions {
+/** `lab`: the lab's versions and tools (kubectl, etcdctl and etcd from its PATH) */
+export function versions(
+  cli: string,
+  root: string,
+  lab: { kubernetes: string; etcd: string; env: NodeJS.ProcessEnv },
+): Versions {
   const commit = firstLine('git', ['-C', root, 'rev-parse', '--short', 'HEAD']);
   const dirty = firstLine('git', ['-C', root, 'status', '--porcelain']);
+  const env = { ...process.env, ...lab.env };
   return {
     node: process.version,
-    etcd: firstLine('etcd', ['--version'], /etcd Version: (\S+)/),
-    etcdctl: firstLine('etcdctl', ['version'], /etcdctl version: (\S+)/),
+    kubernetes: lab.kubernetes,
+    etcd: lab.etcd,
+    etcdctl: firstLine('etcdctl', ['version'], /etcdctl version: (\S+)/, env),
     haproxy: firstLine('haproxy', ['-v'], /HAProxy version (\S+)/),
-    kubectl: firstLine('kubectl', ['version', '--client'], /Client Version: (\S+)/),
+    kubectl: firstLine('kubectl', ['version', '--client'], /Client Version: (\S+)/, env),
     khaDrill: firstLine(process.execPath, [cli, '--version']),
     commit: commit === null ? null : `${commit}${dirty ? '+dirty' : ''}`,
   };

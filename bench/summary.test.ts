@@ -63,6 +63,9 @@ describe('summary', () => {
     expect(raft.ours.bias).toBe(-10);
     expect(raft.boundMedianMs).toBeCloseTo(100, 9);
     expect(raft.missing).toEqual(['run 3: unknown: x']);
+    expect(raft.outsideBound).toBe(0);
+    // the truth 150 ms away from a value given as ± 100 ms: a miss
+    expect(accuracyRows([run('scheduler-crash', 100, 150, 400)])[0]!.outsideBound).toBe(1);
     expect(raft.runbook!.n).toBe(3);
     expect(raft.ratio).toBeCloseTo(raft.runbook!.p95! / raft.ours.p95!, 9);
   });

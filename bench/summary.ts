@@ -11,6 +11,8 @@ export interface AccuracyRow {
   ours: ErrorSummary;
   /** median of kha-drill's own ± bound, ms */
   boundMedianMs: number | null;
+  /** runs whose truth fell outside kha-drill's own ± bound (of those with both) */
+  outsideBound: number;
   /** the runbook observer, when it timed this metric */
   runbook?: ErrorSummary;
   /** runbook p95 / ours p95 */
@@ -81,12 +83,16 @@ export function accuracyRows(runs: readonly RunAnalysis[]): AccuracyRow[] {
     const bounds: number[] = [];
     const runbook: number[] = [];
     const missing: string[] = [];
+    let outsideBound = 0;
     let hasRunbook = false;
     mine.forEach((r, i) => {
       const c = r.checks.find((x) => x.metric === metric);
       if (c?.errorMs !== null && c?.errorMs !== undefined) errors.push(c.errorMs);
       else missing.push(`run ${i + 1}: ${c?.note ?? r.problems.join('; ')}`);
-      if (c?.boundS !== null && c?.boundS !== undefined) bounds.push(c.boundS * 1000);
+      if (c?.boundS !== null && c?.boundS !== undefined) {
+        bounds.push(c.boundS * 1000);
+        if (c.errorMs !== null && Math.abs(c.errorMs) > c.boundS * 1000) outsideBound++;
+      }
       const o = r.observer[metric];
       if (o) {
         hasRunbook = true;
@@ -98,6 +104,7 @@ export function accuracyRows(runs: readonly RunAnalysis[]): AccuracyRow[] {
       metric,
       ours: summarizeErrors(errors),
       boundMedianMs: median(bounds),
+      outsideBound,
       missing,
     };
     if (hasRunbook) {

@@ -1,45 +1,40 @@
 import { describe, expect, it } from 'vitest';
-import { leaseTruth, parseElections, parseMicroMs, parseTruthLog, raftTruth } from './truth.js';
+import { parseJournal } from '../lab/src/truth.js';
+import { electedJournalLine, journalLine, leaseJournalLine, systemdJournalLine } from './journal-text.js';
+import { electionsOf, leaseLogOf, leaseTruth, raftTruth, unitLogOf } from './truth.js';
 
-const zap = (ts: string, member: string, leader: string, term: number) =>
-  JSON.stringify({
-    level: 'info',
-    ts,
-    caller: 'raft/node.go:327',
-    msg: `raft.node: ${member} elected leader ${leader} at term ${term}`,
-  });
+const at = (iso: string) => Date.parse(iso);
+const journal = (...lines: string[]) => parseJournal(lines.join('\n'));
 
-describe('etcd zap logs', () => {
-  const m1 = [
-    '{"level":"info","ts":"2026-11-24T12:55:13.700Z","msg":"starting"}',
-    zap('2026-11-24T12:55:13.769Z', 'a1', 'b2', 2),
-    'not json: elected leader',
-    zap('2026-11-24T12:55:27.829Z', 'a1', 'a1', 3),
-    '',
-  ].join('\n');
-  const m3 = [
-    zap('2026-11-24T12:55:13.769Z', 'c3', 'b2', 2),
-    zap('2026-11-24T12:55:27.830Z', 'c3', 'a1', 3),
-  ].join('\n');
+describe("etcd's journal", () => {
+  const m1 = journal(
+    journalLine(at('2026-11-24T12:55:13.700Z'), 100, '{"level":"info","msg":"starting"}'),
+    electedJournalLine(at('2026-11-24T12:55:13.769Z'), 'a1', 'b2', 2),
+    journalLine(at('2026-11-24T12:55:14Z'), 100, 'not json: elected leader'),
+    electedJournalLine(at('2026-11-24T12:55:27.829Z'), 'a1', 'a1', 3),
+  );
+  const m3 = journal(
+    electedJournalLine(at('2026-11-24T12:55:13.769Z'), 'c3', 'b2', 2),
+    electedJournalLine(at('2026-11-24T12:55:27.830Z'), 'c3', 'a1', 3),
+  );
 
-  it('parses the "elected leader" lines only, with ms timestamps and 64-bit terms', () => {
-    const lines = parseElections(m1, 'master-1');
+  it('reads the "elected leader" lines only, with zap\'s ms timestamps and 64-bit terms', () => {
+    const lines = electionsOf(m1, 'master-1');
     expect(lines).toHaveLength(2);
     expect(lines[1]).toEqual({
-      tsMs: Date.parse('2026-11-24T12:55:27.829Z'),
+      tsMs: at('2026-11-24T12:55:27.829Z'),
       member: 'a1',
       leader: 'a1',
       term: 3n,
       master: 'master-1',
     });
-    expect(parseElections('')).toEqual([]);
+    expect(electionsOf([])).toEqual([]);
   });
 
   it('takes the first line across members at a term above the one in force at the fault', () => {
-    const lines = [...parseElections(m3, 'master-3'), ...parseElections(m1, 'master-1')];
-    const t = raftTruth(lines, Date.parse('2026-11-24T12:55:26.749Z'));
-    expect(t).toEqual({
-      electedMs: Date.parse('2026-11-24T12:55:27.829Z'),
+    const lines = [...electionsOf(m3, 'master-3'), ...electionsOf(m1, 'master-1')];
+    expect(raftTruth(lines, at('2026-11-24T12:55:26.749Z'))).toEqual({
+      electedMs: at('2026-11-24T12:55:27.829Z'),
       termBefore: 2n,
       term: 3n,
       leader: 'a1',
@@ -48,83 +43,103 @@ describe('etcd zap logs', () => {
   });
 
   it('says why when there is no truth', () => {
-    const lines = parseElections(m1);
-    expect(raftTruth(lines, Date.parse('2026-11-24T12:00:00Z'))).toMatch(/no "elected leader" line before/);
-    expect(raftTruth(lines, Date.parse('2026-11-24T13:00:00Z'))).toMatch(/above 3/);
+    const lines = electionsOf(m1);
+    expect(raftTruth(lines, at('2026-11-24T12:00:00Z'))).toMatch(/no "elected leader" line before/);
+    expect(raftTruth(lines, at('2026-11-24T13:00:00Z'))).toMatch(/above 3/);
     // a given pre-fault term overrides the logs
-    expect(raftTruth(lines, Date.parse('2026-11-24T12:00:00Z'), 2n)).toMatchObject({ term: 3n });
+    expect(raftTruth(lines, at('2026-11-24T12:00:00Z'), 2n)).toMatchObject({ term: 3n });
   });
 });
 
-describe('candidate truth logs', () => {
-  const line = (ts: string, event: string, identity: string, holder = identity) =>
-    JSON.stringify({
-      ts,
-      event,
-      identity,
-      lease: 'kube-system/kube-scheduler',
-      holder,
-      transitions: 1,
-      resourceVersion: '9',
-    });
+describe("the scheduler's journal", () => {
+  const LEASE = 'kube-system/kube-scheduler';
+  const t0 = at('2026-11-24T12:00:00Z');
+  const acquired = (ms: number, pid: number) => leaseJournalLine(ms, pid, 'Successfully acquired lease');
+  const renewed = (ms: number, pid: number) => leaseJournalLine(ms, pid, 'Successfully renewed lease');
 
-  it('keeps the microseconds of the timestamps', () => {
-    expect(parseMicroMs('2026-11-24T12:55:14.982375Z') - Date.parse('2026-11-24T12:55:14.982Z')).toBeCloseTo(
-      0.375,
-      6,
+  /** master-1 holds and renews; master-2 takes over at +6.500250 s; master-3 stands by */
+  function masters(oldHolderEnd: string[]) {
+    const m1 = journal(acquired(t0, 80), renewed(t0 + 1000, 80), renewed(t0 + 2000.125, 80), ...oldHolderEnd);
+    const m2 = journal(
+      journalLine(
+        t0 - 1000,
+        81,
+        'I1124 11:59:59.000000      81 leaderelection.go:258] "Attempting to acquire leader lease..." lock="kube-system/kube-scheduler"',
+      ),
+      acquired(t0 + 6500.25, 81),
+      renewed(t0 + 7500.25, 81),
     );
-    expect(parseMicroMs('2026-11-24T12:55:14Z')).toBe(Date.parse('2026-11-24T12:55:14Z'));
-    expect(Number.isNaN(parseMicroMs('yesterday'))).toBe(true);
-  });
+    const m3 = journal(acquired(t0 + 9000, 82));
+    const lease = [
+      ...leaseLogOf(m1, 'master-1'),
+      ...leaseLogOf(m2, 'master-2'),
+      ...leaseLogOf(m3, 'master-3'),
+    ];
+    const units = [...unitLogOf(m1, 'master-1'), ...unitLogOf(m2, 'master-2')];
+    return { lease, units };
+  }
 
-  it('skips broken lines (a crash mid-write)', () => {
-    const text = `${line('2026-11-24T12:00:00.000001Z', 'started', 'm1_x', '')}\n{"ts":"2026-11-24T12:00:01`;
-    expect(parseTruthLog(text, 'master-1')).toHaveLength(1);
+  it('keeps the microseconds of klog times, and the master that logged each line', () => {
+    const { lease } = masters([]);
+    expect(lease.map((l) => [l.master, l.event])).toEqual([
+      ['master-1', 'acquired'],
+      ['master-1', 'renewed'],
+      ['master-1', 'renewed'],
+      ['master-2', 'attempting'],
+      ['master-2', 'acquired'],
+      ['master-2', 'renewed'],
+      ['master-3', 'acquired'],
+    ]);
+    expect(lease[2]!.tsMs - (t0 + 2000)).toBeCloseTo(0.125, 6);
+    expect(lease[4]!.lease).toBe(LEASE);
   });
 
   it('a crash: the new holder acquires after the old one stopped renewing', () => {
-    const lines = [
-      ...parseTruthLog(
-        [
-          line('2026-11-24T12:00:00.000000Z', 'acquired', 'm1_x'),
-          line('2026-11-24T12:00:01.000000Z', 'renewed', 'm1_x'),
-          line('2026-11-24T12:00:02.000000Z', 'renewed', 'm1_x'),
-        ].join('\n'),
-        'master-1',
+    const { lease, units } = masters([
+      systemdJournalLine(
+        t0 + 2300,
+        'kube-scheduler.service: Main process exited, code=killed, status=9/KILL',
       ),
-      ...parseTruthLog(
-        [
-          line('2026-11-24T11:59:59.000000Z', 'started', 'm2_y', ''),
-          line('2026-11-24T12:00:06.500250Z', 'acquired', 'm2_y'),
-          line('2026-11-24T12:00:07.500250Z', 'renewed', 'm2_y'),
-        ].join('\n'),
-        'master-2',
-      ),
-    ];
-    const t = leaseTruth(lines, Date.parse('2026-11-24T12:00:02.300Z'), 'kube-system/kube-scheduler');
-    expect(t).toMatchObject({ oldHolder: 'm1_x', newHolder: 'm2_y', released: false });
+    ]);
+    const t = leaseTruth(lease, units, t0 + 2200, LEASE);
+    expect(t).toMatchObject({ oldHolder: 'master-1', newHolder: 'master-2', released: false });
     if (typeof t === 'string') throw new Error(t);
-    expect(t.acquiredMs).toBeCloseTo(Date.parse('2026-11-24T12:00:06.500Z') + 0.25, 6);
-    expect(t.leaderlessS).toBeCloseTo(4.50025, 6);
+    expect(t.acquiredMs - (t0 + 6500)).toBeCloseTo(0.25, 6);
+    expect(t.leaderlessS).toBeCloseTo(4.500125, 9);
+    expect(t.leaderlessWhy).toBeUndefined();
   });
 
-  it('a release: the tenure ends at the released line', () => {
-    const lines = parseTruthLog(
-      [
-        line('2026-11-24T12:00:00.000000Z', 'acquired', 'm1_x'),
-        line('2026-11-24T12:00:01.000000Z', 'renewed', 'm1_x'),
-        line('2026-11-24T12:00:01.400000Z', 'released', 'm1_x', ''),
-        line('2026-11-24T12:00:02.100000Z', 'acquired', 'm3_z'),
-      ].join('\n'),
-    );
-    const t = leaseTruth(lines, Date.parse('2026-11-24T12:00:01.200Z'));
-    expect(t).toMatchObject({ oldHolder: 'm1_x', newHolder: 'm3_z', released: true });
+  it('a graceful stop: the release is never logged, so the leaderless time has no truth', () => {
+    const { lease, units } = masters([
+      systemdJournalLine(
+        t0 + 2250,
+        'Stopping kube-scheduler.service - Kubernetes Scheduler (kha-drill lab)...',
+      ),
+    ]);
+    const t = leaseTruth(lease, units, t0 + 2200, LEASE);
+    expect(t).toMatchObject({
+      oldHolder: 'master-1',
+      newHolder: 'master-2',
+      released: true,
+      leaderlessS: null,
+    });
     if (typeof t === 'string') throw new Error(t);
-    expect(t.leaderlessS).toBeCloseTo(0.7, 6);
-    expect(leaseTruth(lines, Date.parse('2026-11-24T12:00:03Z'))).toMatch(/no other candidate/);
-    expect(leaseTruth(lines, Date.parse('2026-11-24T11:00:00Z'))).toMatch(/before the fault/);
-    expect(leaseTruth(lines, Date.parse('2026-11-24T12:00:01.200Z'), 'kube-system/other')).toMatch(
-      /before the fault/,
-    );
+    expect(t.leaderlessWhy).toMatch(/logs a successful release at no verbosity/);
+    // a stop of that unit long before the fault is another story
+    const early = leaseTruth(lease, units, t0 + 4000, LEASE);
+    expect(early).toMatchObject({ released: false });
+  });
+
+  it('says why when there is no truth', () => {
+    const { lease, units } = masters([]);
+    expect(leaseTruth(lease, units, t0 + 9500, LEASE)).toMatch(/no other master acquired/);
+    expect(leaseTruth(lease, units, t0 - 500, LEASE)).toMatch(/--leader-election-verbosity 5/);
+    expect(leaseTruth(lease, units, t0 + 2200, 'kube-system/other')).toMatch(/before the fault/);
+    // the same master taking the Lease back (systemd restarted its scheduler) is no takeover
+    const back = [
+      ...lease.filter((l) => l.master === 'master-1'),
+      ...leaseLogOf(journal(acquired(t0 + 8000, 90)), 'master-1'),
+    ];
+    expect(leaseTruth(back, [], t0 + 2200, LEASE)).toMatch(/held by master-1/);
   });
 });

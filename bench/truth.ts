@@ -1,9 +1,22 @@
 /**
- * Ground truth, read from the lab's own logs: etcd's zap lines "raft.node: <id> elected leader
- * <id> at term N" (millisecond wall-clock timestamps) and the leader-election candidates'
- * `<unit>.truth.jsonl` (microsecond wall-clock timestamps). Pure: text in, facts out.
+ * Ground truth from the real components' own logs, as each lab master's journal keeps them
+ * (`journalctl -u <unit> -o json`, parsed by the lab's `lab/src/truth.ts`): etcd's zap lines
+ * "raft.node: <id> elected leader <id> at term N" (ms), client-go's klog lines of the scheduler
+ * taking and renewing its Lease (µs; renewals only at `--vmodule=leaderelection=5`), and systemd's
+ * records of the unit stopping or being killed. Pure: journal entries in, facts out.
+ *
+ * A klog line names no holder identity, so the master whose journal holds it stands for the
+ * holder: a takeover is another master's "acquired" line, as a takeover is a move to another
+ * master.
  */
-import { microTimeToEpochMs } from '../src/kube/microtime.js';
+import {
+  elections,
+  leaseLines,
+  unitLines,
+  type JournalEntry,
+  type LeaseLine,
+  type UnitLine,
+} from '../lab/src/truth.js';
 
 export interface Elected {
   /** wall clock, epoch ms (zap logs milliseconds) */
@@ -12,32 +25,19 @@ export interface Elected {
   member: string;
   leader: string;
   term: bigint;
-  /** the lab master whose log it came from, when known */
+  /** the lab master whose journal it came from, when known */
   master?: string;
 }
 
-const ELECTED = /raft\.node: (\w+) elected leader (\w+) at term (\d+)/;
-
-/** Every "elected leader" line of one member's zap JSON log. Lines that are not JSON are skipped. */
-export function parseElections(log: string, master?: string): Elected[] {
-  const out: Elected[] = [];
-  for (const line of log.split('\n')) {
-    if (!line.includes('elected leader')) continue;
-    let j: { ts?: unknown; msg?: unknown };
-    try {
-      j = JSON.parse(line) as { ts?: unknown; msg?: unknown };
-    } catch {
-      continue;
-    }
-    if (typeof j.ts !== 'string' || typeof j.msg !== 'string') continue;
-    const m = ELECTED.exec(j.msg);
-    const tsMs = Date.parse(j.ts);
-    if (!m || Number.isNaN(tsMs)) continue;
-    const e: Elected = { tsMs, member: m[1]!, leader: m[2]!, term: BigInt(m[3]!) };
-    if (master !== undefined) e.master = master;
-    out.push(e);
-  }
-  return out;
+/** Every "elected leader" line of one member's etcd journal. */
+export function electionsOf(entries: readonly JournalEntry[], master?: string): Elected[] {
+  return elections([...entries]).map((e) => ({
+    tsMs: e.tsMs,
+    member: e.member,
+    leader: e.leader,
+    term: BigInt(e.term),
+    ...(master === undefined ? {} : { master }),
+  }));
 }
 
 export interface RaftTruth {
@@ -79,94 +79,94 @@ export function raftTruth(
   };
 }
 
-export type TruthEvent = 'started' | 'acquired' | 'renewed' | 'lost' | 'released' | 'stopped' | 'error';
-
-export interface TruthLine {
-  /** wall clock, epoch ms with the microseconds as the fraction */
+export interface LeaseLog {
+  /** the component's klog time, epoch ms with the microseconds as the fraction */
   tsMs: number;
-  /** the ts string as logged */
-  ts: string;
-  event: TruthEvent;
-  identity: string;
+  event: LeaseLine['event'];
   lease: string;
-  holder: string;
-  master?: string;
+  /** the master whose journal it came from: stands for the holder */
+  master: string;
 }
 
-/** RFC 3339 with up to nine fractional digits → epoch ms, keeping sub-millisecond digits. */
-export const parseMicroMs = (ts: string): number => microTimeToEpochMs(ts);
+export interface UnitLog {
+  /** journald's receipt time, epoch ms (µs fraction) */
+  tsMs: number;
+  event: UnitLine['event'];
+  master: string;
+}
 
-/** One candidate's `<unit>.truth.jsonl`. Broken lines (a crash mid-write) are skipped. */
-export function parseTruthLog(text: string, master?: string): TruthLine[] {
-  const out: TruthLine[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    let j: Record<string, unknown>;
-    try {
-      j = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      continue;
-    }
-    if (typeof j.ts !== 'string' || typeof j.event !== 'string' || typeof j.identity !== 'string') continue;
-    const tsMs = parseMicroMs(j.ts);
-    if (Number.isNaN(tsMs)) continue;
-    const t: TruthLine = {
-      tsMs,
-      ts: j.ts,
-      event: j.event as TruthEvent,
-      identity: j.identity,
-      lease: typeof j.lease === 'string' ? j.lease : '',
-      holder: typeof j.holder === 'string' ? j.holder : '',
-    };
-    if (master !== undefined) t.master = master;
-    out.push(t);
-  }
-  return out;
+/** One master's kube-scheduler (or kube-controller-manager) journal: its leader-election lines. */
+export function leaseLogOf(entries: readonly JournalEntry[], master: string): LeaseLog[] {
+  return leaseLines([...entries]).map((l) => ({
+    tsMs: l.tsUs / 1000,
+    event: l.event,
+    lease: l.lease ?? '',
+    master,
+  }));
+}
+
+/** The same journal's systemd lines about the unit. */
+export function unitLogOf(entries: readonly JournalEntry[], master: string): UnitLog[] {
+  return unitLines([...entries]).map((u) => ({ tsMs: u.realtimeUs / 1000, event: u.event, master }));
 }
 
 export interface LeaseTruth {
-  /** the holder when the fault started */
+  /** the master holding the Lease when the fault started */
   oldHolder: string;
   newHolder: string;
-  /** the new holder's `acquired` line, epoch ms */
+  /** the new holder's "successfully acquired lease" line, epoch ms */
   acquiredMs: number;
-  /** the old holder's last `renewed`/`acquired` line before that, or its `released` line */
+  /** the old holder's last "acquired"/"renewed" line before that */
   oldEndMs: number;
+  /** systemd stopped the old holder's unit (SIGTERM): it released the Lease, which is never logged */
   released: boolean;
-  /** acquiredMs − oldEndMs, in s: the record-level leaderless gap */
-  leaderlessS: number;
+  /** acquiredMs − oldEndMs in s after a crash; null after a release (see `leaderlessWhy`) */
+  leaderlessS: number | null;
+  leaderlessWhy?: string;
 }
 
-const HOLDING: ReadonlySet<TruthEvent> = new Set(['acquired', 'renewed']);
+const HOLDING: ReadonlySet<LeaseLine['event']> = new Set(['acquired', 'renewed']);
+/** klog times and journald receipt times come from the same machine clock; allow for the log's lag */
+const STOP_SLACK_MS = 1000;
 
 /**
- * The takeover the drill caused, from every candidate's truth lines for one Lease: the holder at
- * the fault (the identity of the last acquired/renewed line at or before `faultMs`), then the first
- * `acquired` line after the fault by another identity.
+ * The takeover the drill caused, from every master's leader-election lines for one Lease: the
+ * holder at the fault (the master of the last acquired/renewed line at or before `faultMs`), then
+ * the first "acquired" line after the fault on another master. The old holder's tenure ends at
+ * its last renewal before that; if systemd stopped its unit meanwhile, it released the Lease at a
+ * moment no log records, and the leaderless time has no truth.
  */
 export function leaseTruth(
-  lines: readonly TruthLine[],
+  lines: readonly LeaseLog[],
+  units: readonly UnitLog[],
   faultMs: number,
-  lease?: string,
+  lease: string,
 ): LeaseTruth | string {
-  const mine = lines.filter((l) => lease === undefined || l.lease === lease).sort((a, b) => a.tsMs - b.tsMs);
+  const mine = lines.filter((l) => l.lease === lease).sort((a, b) => a.tsMs - b.tsMs);
   const before = mine.filter((l) => l.tsMs <= faultMs && HOLDING.has(l.event)).pop();
-  if (!before) return 'no acquired/renewed line before the fault';
-  const oldHolder = before.identity;
-  const next = mine.find((l) => l.tsMs > faultMs && l.event === 'acquired' && l.identity !== oldHolder);
-  if (!next) return `no other candidate acquired the Lease after the fault (held by ${oldHolder})`;
-  const end = mine
-    .filter(
-      (l) =>
-        l.identity === oldHolder && l.tsMs < next.tsMs && (HOLDING.has(l.event) || l.event === 'released'),
-    )
-    .pop()!;
-  return {
+  if (!before)
+    return 'no acquired/renewed line before the fault (renewals are logged only with lab up --leader-election-verbosity 5)';
+  const oldHolder = before.master;
+  const next = mine.find((l) => l.tsMs > faultMs && l.event === 'acquired' && l.master !== oldHolder);
+  if (!next) return `no other master acquired the Lease after the fault (held by ${oldHolder})`;
+  const end = mine.filter((l) => l.master === oldHolder && l.tsMs < next.tsMs && HOLDING.has(l.event)).pop()!;
+  const released = units.some(
+    (u) =>
+      u.master === oldHolder &&
+      u.event === 'stopping' &&
+      u.tsMs >= faultMs - STOP_SLACK_MS &&
+      u.tsMs <= next.tsMs,
+  );
+  const t: LeaseTruth = {
     oldHolder,
-    newHolder: next.identity,
+    newHolder: next.master,
     acquiredMs: next.tsMs,
     oldEndMs: end.tsMs,
-    released: end.event === 'released',
-    leaderlessS: (next.tsMs - end.tsMs) / 1000,
+    released,
+    leaderlessS: released ? null : (next.tsMs - end.tsMs) / 1000,
   };
+  if (released)
+    t.leaderlessWhy =
+      'the old holder released the Lease on its graceful stop, and client-go logs a successful release at no verbosity';
+  return t;
 }

@@ -44,6 +44,7 @@ interface UpFlags {
   leaseDuration: string;
   renewDeadline: string;
   retryPeriod: string;
+  leaderElectionVerbosity?: string;
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -87,6 +88,10 @@ async function run(argv: string[]): Promise<number> {
     )
     .option('--renew-deadline <d>', 'leader election renew deadline', '10s')
     .option('--retry-period <d>', 'leader election retry period', '2s')
+    .option(
+      '--leader-election-verbosity <n>',
+      "klog verbosity of client-go's leader election in kube-scheduler and kube-controller-manager (--vmodule=leaderelection=<n>; 5 logs every renewal)",
+    )
     .action(async (f: UpFlags) => {
       const o: LabOptions = {
         name: f.name,
@@ -99,6 +104,10 @@ async function run(argv: string[]): Promise<number> {
         leaseDuration: f.leaseDuration,
         renewDeadline: f.renewDeadline,
         retryPeriod: f.retryPeriod,
+        leaderElectionVerbosity:
+          f.leaderElectionVerbosity === undefined
+            ? undefined
+            : integer('--leader-election-verbosity', f.leaderElectionVerbosity),
       };
       const { state, readyAfterMs } = await labUp(o, progress);
       const p = labPaths(o.dir);

@@ -46,6 +46,12 @@ export interface LabOptions {
   leaseDuration: string;
   renewDeadline: string;
   retryPeriod: string;
+  /**
+   * klog verbosity of client-go's leader election alone (`--vmodule=leaderelection=N` on
+   * kube-scheduler and kube-controller-manager); unset leaves the components' default. At 5 each
+   * successful renewal is logged: the old holder's last renewal is then ground truth too.
+   */
+  leaderElectionVerbosity?: number | undefined;
 }
 
 export interface LabHost {

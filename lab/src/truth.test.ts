@@ -86,4 +86,37 @@ describe('ground truth from the journal', () => {
       'started',
     ]);
   });
+
+  it('finds renewals, logged only at verbosity 5 of leaderelection.go, in both klog forms', () => {
+    const entries = parseJournal(
+      [
+        // 1.37 (structured), with the V(4) lines of a standby that must not count
+        j(
+          1_000_000,
+          83,
+          'I1205 22:20:38.705476      83 leaderelection.go:300] "Successfully renewed lease" lock="kube-system/kube-scheduler"',
+        ),
+        j(
+          1_100_000,
+          80,
+          'I1205 22:20:41.418158      80 leaderelection.go:493] "Lease is held by and has not yet expired" lock="kube-system/kube-scheduler" holder="master-2_b9c4"',
+        ),
+        j(
+          1_200_000,
+          80,
+          'I1205 22:20:41.418181      80 leaderelection.go:267] "Failed to acquire lease" lock="kube-system/kube-scheduler"',
+        ),
+        // 1.32
+        j(
+          2_000_000,
+          39,
+          'I1204 21:12:02.000001      39 leaderelection.go:293] successfully renewed lease kube-system/kube-controller-manager',
+        ),
+      ].join('\n'),
+    );
+    expect(leaseLines(entries).map((l) => [l.event, l.lease, l.tsUs % 1_000_000])).toEqual([
+      ['renewed', 'kube-system/kube-scheduler', 705476],
+      ['renewed', 'kube-system/kube-controller-manager', 1],
+    ]);
+  });
 });

@@ -85,7 +85,8 @@ export function klogTimeUs(message: string, receivedUs: number): number | undefi
 export interface LeaseLine {
   /** the component's own klog time, µs since the epoch */
   tsUs: number;
-  event: 'acquired' | 'attempting' | 'lost';
+  /** `renewed` only at klog verbosity 5 for leaderelection.go (`lab up --leader-election-verbosity 5`) */
+  event: 'acquired' | 'renewed' | 'attempting' | 'lost';
   lease: string | undefined;
 }
 
@@ -98,11 +99,13 @@ export function leaseLines(entries: JournalEntry[]): LeaseLine[] {
     // `"Successfully acquired lease" lock="kube-system/kube-scheduler"`
     const event = /successfully acquired lease/i.test(e.message)
       ? 'acquired'
-      : /attempting to acquire leader lease/i.test(e.message)
-        ? 'attempting'
-        : /leaderelection lost|failed to renew lease/i.test(e.message)
-          ? 'lost'
-          : undefined;
+      : /successfully renewed lease/i.test(e.message)
+        ? 'renewed'
+        : /attempting to acquire leader lease/i.test(e.message)
+          ? 'attempting'
+          : /leaderelection lost|failed to renew lease/i.test(e.message)
+            ? 'lost'
+            : undefined;
     if (!event) continue;
     const tsUs = klogTimeUs(e.message, e.realtimeUs) ?? e.realtimeUs;
     const lease = (/lock="([^"]+)"/.exec(e.message)?.[1] ?? /lease (\S+\/\S+)/.exec(e.message)?.[1])?.replace(

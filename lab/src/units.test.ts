@@ -37,6 +37,7 @@ describe('the lab layout and units', () => {
     expect(sched).toMatch(/^Restart=on-failure$/m);
     expect(sched).toMatch(/^RestartSec=5$/m);
     expect(sched).not.toMatch(/^(Wants|Requires)=/m);
+    expect(sched).not.toContain('--vmodule');
     const etcd = unitText(o, ms, ms[1]!, 'etcd');
     expect(etcd).toContain(
       '--initial-cluster=master-1=https://198.18.7.11:2380,master-2=https://198.18.7.12:2380,master-3=https://198.18.7.13:2380',
@@ -45,6 +46,14 @@ describe('the lab layout and units', () => {
     expect(etcd).not.toContain('--logger=zap');
     expect(unitText({ ...o, etcd: 'debian' }, ms, ms[1]!, 'etcd')).toContain('--logger=zap');
     expect(unitText(o, ms, ms[2]!, 'kube-apiserver')).toContain('--etcd-servers=https://198.18.7.13:2379');
+  });
+
+  it("raises the verbosity of client-go's leader election alone when asked", () => {
+    const louder = { ...o, leaderElectionVerbosity: 5 };
+    for (const c of ['kube-scheduler', 'kube-controller-manager'] as const)
+      expect(unitText(louder, ms, ms[0]!, c)).toContain('  --vmodule=leaderelection=5');
+    expect(unitText(louder, ms, ms[0]!, 'kube-apiserver')).not.toContain('--vmodule');
+    expect(unitText(louder, ms, ms[0]!, 'etcd')).not.toContain('--vmodule');
   });
 
   it('health-checks /readyz over TLS in front of every master', () => {

@@ -80,6 +80,10 @@ function leaderElection(o: LabOptions): string[] {
     `--leader-elect-lease-duration=${o.leaseDuration}`,
     `--leader-elect-renew-deadline=${o.renewDeadline}`,
     `--leader-elect-retry-period=${o.retryPeriod}`,
+    // only leaderelection.go: a global -v=5 would flood the journal with every controller's sync
+    ...(o.leaderElectionVerbosity === undefined
+      ? []
+      : [`--vmodule=leaderelection=${o.leaderElectionVerbosity}`]),
   ];
 }
 
