@@ -113,6 +113,10 @@ export function writeMasterFiles(
   copy(root, k.key('apiserver-etcd-client'), 'etc/kubernetes/pki/apiserver-etcd-client.key');
   copy(root, k.saKey, 'etc/kubernetes/pki/sa.key');
   copy(root, k.saPub, 'etc/kubernetes/pki/sa.pub', 0o644);
+  copy(root, k.frontProxyCa, 'etc/kubernetes/pki/front-proxy-ca.crt', 0o644);
+  copy(root, k.frontProxyCaKey, 'etc/kubernetes/pki/front-proxy-ca.key');
+  copy(root, k.cert('front-proxy-client'), 'etc/kubernetes/pki/front-proxy-client.crt', 0o644);
+  copy(root, k.key('front-proxy-client'), 'etc/kubernetes/pki/front-proxy-client.key');
   copy(root, k.ca, 'etc/kubernetes/pki/etcd/ca.crt', 0o644);
   copy(root, k.cert(`etcd-${m.name}`), 'etc/kubernetes/pki/etcd/server.crt', 0o644);
   copy(root, k.key(`etcd-${m.name}`), 'etc/kubernetes/pki/etcd/server.key');

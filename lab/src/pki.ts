@@ -2,7 +2,8 @@
  * The lab's certificates, made with openssl as "Kubernetes the hard way" makes them: one lab CA;
  * per master an etcd certificate (server, peer and client) and an API server certificate; one
  * client certificate each for the API server → etcd, the controller-manager, the scheduler and
- * the admin (system:masters: kubeconfig, inventory, etcdctl); the service-account key pair.
+ * the admin (system:masters: kubeconfig, inventory, etcdctl); the service-account key pair; and,
+ * as kubeadm makes them, a front-proxy CA with the API server's aggregation client certificate.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,8 @@ export interface Pki {
   key: (name: string) => string;
   saKey: string;
   saPub: string;
+  frontProxyCa: string;
+  frontProxyCaKey: string;
 }
 
 export function pkiFiles(dir: string): Pki {
@@ -31,6 +34,8 @@ export function pkiFiles(dir: string): Pki {
     key: (name) => path.join(dir, `${name}.key`),
     saKey: path.join(dir, 'sa.key'),
     saPub: path.join(dir, 'sa.pub'),
+    frontProxyCa: path.join(dir, 'front-proxy-ca.crt'),
+    frontProxyCaKey: path.join(dir, 'front-proxy-ca.key'),
   };
 }
 
@@ -38,7 +43,13 @@ async function openssl(args: string[]): Promise<void> {
   await execa('openssl', args, { stdin: 'ignore', stdout: 'ignore' });
 }
 
-async function issue(p: Pki, name: string, subject: string, sans: string[]): Promise<void> {
+async function issue(
+  p: Pki,
+  name: string,
+  subject: string,
+  sans: string[],
+  ca: { cert: string; key: string } = { cert: p.ca, key: p.caKey },
+): Promise<void> {
   const csr = path.join(p.dir, `${name}.csr`);
   const ext = path.join(p.dir, `${name}.ext`);
   await openssl(['req', '-new', ...EC, '-keyout', p.key(name), '-out', csr, '-subj', subject]);
@@ -57,9 +68,9 @@ async function issue(p: Pki, name: string, subject: string, sans: string[]): Pro
     '-in',
     csr,
     '-CA',
-    p.ca,
+    ca.cert,
     '-CAkey',
-    p.caKey,
+    ca.key,
     // a serial of its own: certificates are issued in parallel, so no shared serial file
     '-set_serial',
     `0x${randomBytes(8).toString('hex')}`,
@@ -79,18 +90,11 @@ export async function makePki(dir: string, masters: LabHost[], lb: LabHost): Pro
   const p = pkiFiles(dir);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  await openssl([
-    'req',
-    '-x509',
-    ...EC,
-    '-keyout',
-    p.caKey,
-    '-out',
-    p.ca,
-    '-days',
-    '365',
-    '-subj',
-    '/CN=kha-drill-lab-ca',
+  const selfSigned = (key: string, cert: string, cn: string) =>
+    openssl(['req', '-x509', ...EC, '-keyout', key, '-out', cert, '-days', '365', '-subj', `/CN=${cn}`]);
+  await Promise.all([
+    selfSigned(p.caKey, p.ca, 'kha-drill-lab-ca'),
+    selfSigned(p.frontProxyCaKey, p.frontProxyCa, 'kha-drill-lab-front-proxy-ca'),
   ]);
   const local = ['IP:127.0.0.1', 'DNS:localhost'];
   const api = [
@@ -111,6 +115,12 @@ export async function makePki(dir: string, masters: LabHost[], lb: LabHost): Pro
   jobs.push(issue(p, 'admin', '/O=system:masters/CN=kubernetes-admin', []));
   jobs.push(issue(p, 'kube-controller-manager', '/CN=system:kube-controller-manager', []));
   jobs.push(issue(p, 'kube-scheduler', '/CN=system:kube-scheduler', []));
+  jobs.push(
+    issue(p, 'front-proxy-client', '/CN=front-proxy-client', [], {
+      cert: p.frontProxyCa,
+      key: p.frontProxyCaKey,
+    }),
+  );
   jobs.push(
     (async () => {
       await openssl([

@@ -71,6 +71,14 @@ function apiserverArgs(m: LabHost): string[] {
     `--tls-cert-file=${PKI}/apiserver.crt`,
     `--tls-private-key-file=${PKI}/apiserver.key`,
     '--profiling=false',
+    // the aggregation layer's front proxy, as kubeadm sets it up
+    `--proxy-client-cert-file=${PKI}/front-proxy-client.crt`,
+    `--proxy-client-key-file=${PKI}/front-proxy-client.key`,
+    `--requestheader-client-ca-file=${PKI}/front-proxy-ca.crt`,
+    '--requestheader-allowed-names=front-proxy-client',
+    '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+    '--requestheader-group-headers=X-Remote-Group',
+    '--requestheader-username-headers=X-Remote-User',
   ];
 }
 
@@ -99,6 +107,7 @@ function controllerManagerArgs(o: LabOptions): string[] {
     `--cluster-signing-key-file=${PKI}/ca.key`,
     `--kubeconfig=${kc}`,
     ...leaderElection(o),
+    `--requestheader-client-ca-file=${PKI}/front-proxy-ca.crt`,
     `--root-ca-file=${PKI}/ca.crt`,
     `--service-account-private-key-file=${PKI}/sa.key`,
     '--use-service-account-credentials=true',
