@@ -106,6 +106,17 @@ describe('conditions', () => {
       ok: false,
       detail: 'behind the leader: master-3 300',
     });
+    // a member just healed from a partition: close to the leader's index, but no leader yet
+    const isolated: MemberState[] = [
+      { master: 'master-1', ok: true, id: 'a0', leader: 'a0', raftIndex: '858' },
+      { master: 'master-2', ok: true, id: 'a1', leader: 'a0', raftIndex: '858' },
+      { master: 'master-3', ok: true, id: 'a2', raftIndex: '788', error: 'etcdserver: no leader' },
+    ];
+    c.etcd = async () => isolated;
+    expect(await checkCondition(cond({ check: 'etcdCaughtUp', maxLag: 100 }), deps(c))).toMatchObject({
+      ok: false,
+      detail: 'behind the leader: master-3 788 (etcdserver: no leader)',
+    });
   });
 
   it('servicesActive asks every master over the remote', async () => {

@@ -139,11 +139,21 @@ export async function checkCondition(c: Condition, d: ConditionDeps): Promise<Co
         const members = await d.view.etcd();
         const { leader } = etcdLeader(members);
         const top = BigInt(leader.raftIndex ?? '0');
-        const behind = members.filter((m) => !m.ok || top - BigInt(m.raftIndex ?? '0') > BigInt(c.maxLag));
+        // a member that knows no leader (an isolated one just healed) has not caught up, however
+        // close its index is: it has not heard from the leader yet
+        const behind = members.filter(
+          (m) => !m.ok || m.leader !== leader.id || top - BigInt(m.raftIndex ?? '0') > BigInt(c.maxLag),
+        );
+        const state = (m: (typeof members)[number]) =>
+          !m.ok
+            ? 'down'
+            : m.leader !== leader.id
+              ? `${m.raftIndex ?? '?'} (${m.error ?? 'no leader'})`
+              : m.raftIndex;
         return behind.length
           ? {
               ok: false,
-              detail: `behind the leader: ${behind.map((m) => `${m.master} ${m.ok ? m.raftIndex : 'down'}`).join(', ')}`,
+              detail: `behind the leader: ${behind.map((m) => `${m.master} ${state(m)}`).join(', ')}`,
             }
           : { ok: true, detail: `every member within ${c.maxLag} of index ${top}` };
       }

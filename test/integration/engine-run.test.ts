@@ -330,6 +330,23 @@ describe('kha-drill engine on the lab', () => {
     expect(unitStates()).toEqual(ALL_ACTIVE());
   });
 
+  it('a unit name that is not on the masters exits 3 at preflight, with nothing to recover', async () => {
+    const inv = inventoryWith('inv-wrong-unit', (i) => {
+      (i as unknown as { services: Record<string, unknown> }).services = {
+        manager: 'systemd',
+        units: { 'kube-scheduler': 'kube-schedulr' },
+      };
+    });
+    const holder = await schedulerHolder();
+    const r = await kha(runArgs('scheduler-failover', inv), env());
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    for (const m of ['master-1', 'master-2', 'master-3'])
+      expect(r.stderr).toContain(`${m}: no unit 'kube-schedulr' (services.units.kube-scheduler)`);
+    expect(await schedulerHolder()).toBe(holder);
+    expect(unitStates()).toEqual(ALL_ACTIVE());
+    expect((await kha(['recover', '-i', lab.inventory], env())).stdout).toMatch(/nothing to recover/);
+  });
+
   it('a wrong etcd endpoint exits 3 before anything is injected', async () => {
     const inv = inventoryWith('inv-wrong-etcd', (i) => {
       (i.masters[1] as { etcd: string }).etcd = `http://${lab.masters[1]?.address}:2999`;
