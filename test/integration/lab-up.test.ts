@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cachePaths } from '../../lab/src/layout.js';
 import {
   CLI,
   etcdctl,
@@ -60,7 +61,7 @@ function leftovers(state: LabStateFile): string[] {
 }
 
 function exercise(
-  opts: { kubernetes?: string; etcd?: string },
+  opts: { kubernetes?: string; kubernetesBin?: string; etcd?: string },
   expectVersions: { kubernetes: RegExp; etcd: RegExp },
 ) {
   let lab: Lab;
@@ -73,6 +74,9 @@ function exercise(
 
   it('is ready and says how to reach it from the laptop side', () => {
     expect(lab.readyAfterMs).toBeLessThan(120_000);
+    // the binaries it runs: the given release folder, else the lab's build cache
+    if (opts.kubernetesBin) expect(lab.state.binaries.kubernetes).toBe(path.resolve(opts.kubernetesBin));
+    else expect(lab.state.binaries.kubernetes).toMatch(/kubernetes\/v1\.\d+\.\d+$/);
     expect(lab.upOutput).toMatch(/lab it\d+ ready in [\d.]+s: 3 masters/);
     expect(lab.upOutput).toMatch(/kha-drill lab exec --dir \S+ -- kubectl get lease -n kube-system/);
   });
@@ -251,8 +255,13 @@ describe('lab up: the default versions', () => {
   exercise({}, { kubernetes: /^v1\.37\.\d+$/, etcd: /^3\.6\.\d+$/ });
 });
 
-describe('lab up --kubernetes v1.32.9 --etcd debian (two years older, Debian etcd 3.4)', () => {
-  exercise({ kubernetes: 'v1.32.9', etcd: 'debian' }, { kubernetes: /^v1\.32\.9$/, etcd: /^3\.4\.\d+$/ });
+// The older version through --kubernetes-bin: a folder of upstream binaries, as a server release's
+// kubernetes/server/bin is (here the lab's own build of v1.32.9, which `lab prepare --all` made)
+describe('lab up --kubernetes v1.32.9 --kubernetes-bin DIR --etcd debian (two years older, Debian etcd 3.4)', () => {
+  exercise(
+    { kubernetes: 'v1.32.9', kubernetesBin: cachePaths().kubernetes('v1.32.9'), etcd: 'debian' },
+    { kubernetes: /^v1\.32\.9$/, etcd: /^3\.4\.\d+$/ },
+  );
 });
 
 describe('lab up killed half-way', () => {

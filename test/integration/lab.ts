@@ -25,6 +25,8 @@ export interface StartLabOptions {
   renewDeadline?: string;
   retryPeriod?: string;
   kubernetes?: string;
+  /** release binaries instead of the lab's build (`lab up --kubernetes-bin`) */
+  kubernetesBin?: string;
   etcd?: string;
 }
 
@@ -132,6 +134,7 @@ export async function startLab(opts: StartLabOptions = {}): Promise<Lab> {
   const kubernetes = opts.kubernetes ?? process.env.KHA_TEST_KUBERNETES;
   const etcd = opts.etcd ?? process.env.KHA_TEST_ETCD;
   if (kubernetes) args.push('--kubernetes', kubernetes);
+  if (opts.kubernetesBin) args.push('--kubernetes-bin', opts.kubernetesBin);
   if (etcd) args.push('--etcd', etcd);
   const up = await kha(args, {}, 900_000);
   if (up.code !== 0) throw new Error(`lab up failed (exit ${up.code}):\n${up.stdout}\n${up.stderr}`);
