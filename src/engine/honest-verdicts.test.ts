@@ -12,13 +12,11 @@ import type { Drill } from '../config/schema.js';
 import type { Context } from '../context.js';
 import { runRecover } from '../commands/recover/index.js';
 import type { MetricResult } from '../metrics/types.js';
-import { FakeClock, Timeline } from '../timeline/index.js';
 import { describeExit, describeUndo } from './describe.js';
 import { Journal } from './journal.js';
-import { MemoryProgress } from './progress.js';
-import { runClock } from './clock.js';
-import { runDrill, type RunDeps } from './run.js';
+import { runDrill } from './run.js';
 import { FakeCluster, fakeDrill, fakeInventory } from './testing/fakes.js';
+import { runHarness } from './testing/run-harness.js';
 import type { Remote } from './types.js';
 
 const SLOS = [
@@ -29,47 +27,7 @@ const SLOS = [
 ];
 
 function harness(drill: Drill, metrics: MetricResult[] = []) {
-  const env = { KHA_STATE_DIR: mkdtempSync(join(tmpdir(), 'kha-state-')) };
-  const inventory = fakeInventory();
-  const cluster = new FakeCluster(inventory);
-  const clock = new FakeClock();
-  const timeline = new Timeline({ clock });
-  const progress = new MemoryProgress();
-  const signals = new Map<string, () => void>();
-  const deps: RunDeps = {
-    input: {
-      drill,
-      drillFile: 'drill.yaml',
-      drillDigest: 'sha256:d',
-      inventory,
-      inventoryFile: 'inventory.yaml',
-      inventoryDigest: 'sha256:i',
-      runId: 'run-1',
-      runDir: mkdtempSync(join(tmpdir(), 'kha-run-')),
-      harnessVersion: '0.0.0',
-      env,
-      timings: { leaseDuration: 15, renewDeadline: 10, retryPeriod: 2 },
-    },
-    ports: {
-      view: cluster,
-      remote: cluster,
-      timeline,
-      startWatchers: async () => async () => {},
-      computeMetrics: () => metrics,
-      progress,
-      onSignal: (sig, handler) => {
-        signals.set(sig, handler);
-        return () => signals.delete(sig);
-      },
-      clock: runClock(async (ms) => {
-        clock.advance(ms);
-        await new Promise((r) => setImmediate(r));
-      }),
-      random: () => 0,
-    },
-    tuning: { restoreBackoffMs: [10, 10, 10, 10], verifyTimeoutS: 1 },
-  };
-  return { deps, cluster, progress, signals, timeline };
+  return runHarness({ drill, metrics, tuning: { restoreBackoffMs: [10, 10, 10, 10], verifyTimeoutS: 1 } });
 }
 
 const measured = (name: string, value: number): MetricResult => ({

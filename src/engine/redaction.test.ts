@@ -11,10 +11,9 @@ import type { Context } from '../context.js';
 import { trimOutput } from '../ssh/errors.js';
 import { Timeline } from '../timeline/index.js';
 import { indexPath } from './journal.js';
-import { MemoryProgress } from './progress.js';
-import { runClock } from './clock.js';
 import { runDrill } from './run.js';
 import { FakeCluster, fakeDrill, fakeInventory } from './testing/fakes.js';
+import { runHarness } from './testing/run-harness.js';
 
 const TOKEN = 'SECRET-TOKEN-123';
 
@@ -30,8 +29,24 @@ describe('every writer of a run redacts', () => {
   it('step output, errors, timeline.ndjson, journal.ndjson and the state index hold no secret', async () => {
     const env = { KHA_STATE_DIR: mkdtempSync(join(tmpdir(), 'kha-state-')) };
     const runDir = mkdtempSync(join(tmpdir(), 'kha-run-'));
-    const inventory = fakeInventory();
-    const cluster = new FakeCluster(inventory);
+    const timeline = new Timeline({ file: join(runDir, 'timeline.ndjson') });
+    const h = runHarness({
+      drill: fakeDrill({
+        inject: [
+          {
+            action: 'ssh',
+            target: 'master:master-2',
+            command: 'show-config',
+            undo: 'restore-config --password=hunter2-hunter2',
+          },
+        ],
+      }),
+      env,
+      runDir,
+      timeline,
+      tuning: { restoreBackoffMs: [1], verifyTimeoutS: 0 },
+    });
+    const cluster = h.cluster;
     // the undo fails, so the state index stays behind to be read
     cluster.failing = /password=/;
     const exec = cluster.exec.bind(cluster);
@@ -39,43 +54,7 @@ describe('every writer of a run redacts', () => {
       command.startsWith('show-config')
         ? { code: 1, stdout: `${'y'.repeat(600)}\napi_token=${TOKEN}\n`, stderr: `bad: api_token=${TOKEN}` }
         : exec(m, command);
-    const timeline = new Timeline({ file: join(runDir, 'timeline.ndjson') });
-    const r = await runDrill({
-      input: {
-        drill: fakeDrill({
-          inject: [
-            {
-              action: 'ssh',
-              target: 'master:master-2',
-              command: 'show-config',
-              undo: 'restore-config --password=hunter2-hunter2',
-            },
-          ],
-        }),
-        drillFile: 'drill.yaml',
-        drillDigest: 'sha256:d',
-        inventory,
-        inventoryFile: 'inventory.yaml',
-        inventoryDigest: 'sha256:i',
-        runId: 'run-1',
-        runDir,
-        harnessVersion: '0.0.0',
-        env,
-        timings: { leaseDuration: 15, renewDeadline: 10, retryPeriod: 2 },
-      },
-      ports: {
-        view: cluster,
-        remote: cluster,
-        timeline,
-        startWatchers: async () => async () => {},
-        computeMetrics: () => [],
-        progress: new MemoryProgress(),
-        onSignal: () => () => undefined,
-        clock: runClock(async () => {}),
-        random: () => 0,
-      },
-      tuning: { restoreBackoffMs: [1], verifyTimeoutS: 0 },
-    });
+    const r = await runDrill(h.deps);
     timeline.close();
     expect(r.exitCode).toBe(5);
     const files = [

@@ -3,12 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { MetricResult } from '../metrics/types.js';
-import { FakeClock, Timeline } from '../timeline/index.js';
 import { acquireRunLock, indexPath, readPendingJournal } from './journal.js';
-import { MemoryProgress } from './progress.js';
-import { runClock } from './clock.js';
-import { runDrill, type RunDeps, type RunTuning } from './run.js';
-import { FakeCluster, fakeDrill, fakeInventory } from './testing/fakes.js';
+import { runDrill } from './run.js';
+import { FakeCluster, fakeDrill } from './testing/fakes.js';
+import { runHarness, type RunHarness } from './testing/run-harness.js';
 import type { Drill } from '../config/schema.js';
 
 let env: Record<string, string>;
@@ -16,60 +14,10 @@ beforeEach(() => {
   env = { KHA_STATE_DIR: mkdtempSync(join(tmpdir(), 'kha-state-')) };
 });
 
-interface Harness {
-  deps: RunDeps & { tuning: RunTuning };
-  cluster: FakeCluster;
-  progress: MemoryProgress;
-  signals: Map<string, () => void>;
-  clock: FakeClock;
-  timeline: Timeline;
-}
+type Harness = RunHarness;
 
 function harness(drill: Drill = fakeDrill(), metrics: MetricResult[] = []): Harness {
-  const inventory = fakeInventory();
-  const cluster = new FakeCluster(inventory);
-  const clock = new FakeClock();
-  const timeline = new Timeline({ clock });
-  const progress = new MemoryProgress();
-  const signals = new Map<string, () => void>();
-  const deps = {
-    input: {
-      drill,
-      drillFile: 'drill.yaml',
-      drillDigest: 'sha256:d',
-      inventory,
-      inventoryFile: 'inventory.yaml',
-      inventoryDigest: 'sha256:i',
-      runId: 'run-1',
-      runDir: mkdtempSync(join(tmpdir(), 'kha-run-')),
-      harnessVersion: '0.0.0',
-      env,
-      timings: { leaseDuration: 15, renewDeadline: 10, retryPeriod: 2 },
-    },
-    ports: {
-      view: cluster,
-      remote: cluster,
-      timeline,
-      startWatchers: async () => async () => {},
-      computeMetrics: () => metrics,
-      progress,
-      onSignal: (sig, handler) => {
-        signals.set(sig, handler);
-        return () => signals.delete(sig);
-      },
-      // time moves only when the engine sleeps
-      clock: runClock(async (ms) => {
-        clock.advance(ms);
-        await new Promise((r) => setImmediate(r));
-      }),
-      random: () => 0,
-    },
-    tuning: {
-      restoreBackoffMs: [10, 10],
-      verifyTimeoutS: 1,
-    },
-  } satisfies RunDeps;
-  return { deps, cluster, progress, signals, clock, timeline };
+  return runHarness({ drill, metrics, env });
 }
 
 /** the state checks and the preflight's unit presence check change nothing */

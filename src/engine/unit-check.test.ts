@@ -3,54 +3,21 @@
  * no journal), names no service manager accepts are refused at validation, and a step that
  * failed before it took effect leaves nothing for restore or `recover`.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkConfigText } from '../config/load.js';
 import { formatProblem } from '../errors.js';
-import { FakeClock, Timeline } from '../timeline/index.js';
 import { readPendingJournal } from './journal.js';
-import { MemoryProgress } from './progress.js';
-import { runClock } from './clock.js';
-import { runDrill, type RunDeps } from './run.js';
-import { FakeCluster, fakeDrill, fakeInventory } from './testing/fakes.js';
+import { runDrill } from './run.js';
+import { fakeInventory } from './testing/fakes.js';
+import { runHarness } from './testing/run-harness.js';
 import { presenceCommand } from './unit-check.js';
 
 function deps(unit: string) {
-  const env = { KHA_STATE_DIR: mkdtempSync(join(tmpdir(), 'kha-state-')) };
   const inventory = fakeInventory(3, {
     services: { manager: 'systemd', units: { 'kube-scheduler': unit } },
   });
-  const cluster = new FakeCluster(inventory);
-  const d: RunDeps = {
-    input: {
-      drill: fakeDrill(),
-      drillFile: 'drill.yaml',
-      drillDigest: 'sha256:d',
-      inventory,
-      inventoryFile: 'inventory.yaml',
-      inventoryDigest: 'sha256:i',
-      runId: 'run-1',
-      runDir: mkdtempSync(join(tmpdir(), 'kha-run-')),
-      harnessVersion: '0.0.0',
-      env,
-      timings: { leaseDuration: 15, renewDeadline: 10, retryPeriod: 2 },
-    },
-    ports: {
-      view: cluster,
-      remote: cluster,
-      timeline: new Timeline({ clock: new FakeClock() }),
-      startWatchers: async () => async () => {},
-      computeMetrics: () => [],
-      progress: new MemoryProgress(),
-      onSignal: () => () => undefined,
-      clock: runClock(async () => {}),
-      random: () => 0,
-    },
-    tuning: { restoreBackoffMs: [1], verifyTimeoutS: 0 },
-  };
-  return { d, cluster, env };
+  const h = runHarness({ inventory, tuning: { restoreBackoffMs: [1], verifyTimeoutS: 0 } });
+  return { d: h.deps, cluster: h.cluster, env: h.env };
 }
 
 describe('units a drill acts on exist on every master', () => {
