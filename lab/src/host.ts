@@ -159,6 +159,11 @@ export function writeMasterFiles(
     const wants = path.join(root, 'etc/systemd/system/multi-user.target.wants', `${c}.service`);
     mkdirSync(path.dirname(wants), { recursive: true });
     rmSync(wants, { force: true });
+    // The first API server starts alone; `lab up` enables the others once it is ready, as kubeadm
+    // joins control-plane nodes one after another. Started together, the real API servers race to
+    // allocate the kubernetes Service's ClusterIP ("ipaddresses … already exists"), and the loser's
+    // start-service-ip-repair-controllers hook fails after 60 s: it exits and starts again.
+    if (c === 'kube-apiserver' && m !== all[0]) continue;
     symlinkSync(`/etc/systemd/system/${c}.service`, wants);
   }
   for (const [name, dir] of [

@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LabError } from './errors.js';
 import { onLaptop } from './laptop.js';
-import { COMPONENTS, labPaths, type LabHost } from './layout.js';
+import { apiserverUrl, COMPONENTS, labPaths, type LabHost } from './layout.js';
 import type { Progress } from './progress.js';
 import type { LabState } from './state.js';
 
@@ -83,6 +83,47 @@ export async function leaseHolders(state: LabState): Promise<Record<string, stri
   );
 }
 
+/** `/readyz` of one API server (`server`), else through the load balancer (the kubeconfig's). */
+async function apiserverReady(state: LabState, server?: string): Promise<boolean> {
+  const args = [...(server ? ['--server', server] : []), 'get', '--raw', '/readyz'];
+  const r = await kubectl(state, args, 5_000);
+  return r.exitCode === 0 && String(r.stdout).trim() === 'ok';
+}
+
+/**
+ * The first master's API server starts at boot; the others are enabled once it is ready (see
+ * writeMasterFiles), so they do not race it for the kubernetes Service's ClusterIP.
+ */
+async function joinApiservers(state: LabState, progress: Progress, left: () => number): Promise<void> {
+  const [first, ...rest] = state.masters;
+  if (!first || rest.length === 0) return;
+  try {
+    await until('first API server', left(), async () =>
+      (await apiserverReady(state, apiserverUrl(first.address))) ? true : undefined,
+    );
+  } catch {
+    throw new LabError(
+      `${first.name}: kube-apiserver is not ready`,
+      4,
+      await journalTail(state, first, 'kube-apiserver'),
+    );
+  }
+  const enabled = await Promise.all(
+    rest.map((m) => onMaster(state, m, 'systemctl enable --now kube-apiserver', 60_000)),
+  );
+  enabled.forEach((r, i) => {
+    if (r.exitCode !== 0)
+      throw new LabError(
+        `${rest[i]?.name}: systemctl enable --now kube-apiserver failed`,
+        4,
+        String(r.stderr ?? ''),
+      );
+  });
+  progress.line(
+    `kube-apiserver ready on ${first.name}; started on ${rest.map((m) => m.name).join(', ')} (one after the other, as kubeadm joins them)`,
+  );
+}
+
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   const end = performance.now() + timeoutMs;
   for (;;) {
@@ -113,6 +154,7 @@ export async function waitReady(state: LabState, progress: Progress, timeoutMs =
     }),
   );
   progress.line(`ssh answers on every master (host keys pinned)`);
+  await joinApiservers(state, progress, left);
   let last: Record<string, Record<string, string> | undefined> = {};
   try {
     await until('units', left(), async () => {
@@ -139,17 +181,20 @@ export async function waitReady(state: LabState, progress: Progress, timeoutMs =
   );
   try {
     await until('readyz', left(), async () => {
-      const r = await kubectl(state, ['get', '--raw', '/readyz'], 5_000);
-      return r.exitCode === 0 && String(r.stdout).trim() === 'ok' ? true : undefined;
+      const ready = await Promise.all([
+        ...state.masters.map((m) => apiserverReady(state, apiserverUrl(m.address))),
+        apiserverReady(state),
+      ]);
+      return ready.every(Boolean) ? true : undefined;
     });
   } catch {
     throw new LabError(
-      'the API servers are not ready through the load balancer (kubectl get --raw /readyz)',
+      'the API servers are not all ready, each and through the load balancer (kubectl get --raw /readyz)',
       4,
       `see ${labPaths(state.options.dir).haproxyLog}`,
     );
   }
-  progress.line(`API ready through the load balancer (${state.lb.address}:6443)`);
+  progress.line(`every API server ready, and through the load balancer (${state.lb.address}:6443)`);
   try {
     const holders = await until('leases', left(), async () => {
       const h = await leaseHolders(state);
