@@ -1,4 +1,5 @@
 /** Evaluating a parsed expression: the arithmetic right-hand side, the comparison, aggregates. */
+import { percentile } from '../text/percentile.js';
 import type { Aggregate, Arith, ArithEnv, CompareOp } from './expression.js';
 
 /** Evaluates the arithmetic right-hand side in seconds (or plain numbers). */
@@ -44,7 +45,7 @@ export function compare(op: CompareOp, left: number, right: number): boolean {
   }
 }
 
-/** Applies an aggregate to per-iteration values (nearest-rank percentiles); NaN when empty. */
+/** Applies an aggregate to per-iteration values (nearest-rank percentiles, text/percentile.ts); NaN when empty. */
 export function aggregateValues(agg: Aggregate | undefined, values: readonly number[]): number {
   if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
@@ -56,9 +57,7 @@ export function aggregateValues(agg: Aggregate | undefined, values: readonly num
       return sorted[0]!;
     case 'avg':
       return sorted.reduce((s, v) => s + v, 0) / sorted.length;
-    case 'p': {
-      const rank = Math.max(1, Math.ceil((agg.percentile / 100) * sorted.length));
-      return sorted[rank - 1]!;
-    }
+    case 'p':
+      return percentile(sorted, agg.percentile);
   }
 }
