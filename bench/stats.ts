@@ -1,13 +1,9 @@
 /** Order statistics for the benchmark's error samples. Pure. */
+import { percentile } from '../src/text/percentile.js';
 
-/** The q-quantile (0…1) by linear interpolation between closest ranks (R type 7); null when empty. */
+/** The q-quantile (0…1) by nearest rank, the one percentile definition (text/percentile.ts); null when empty. */
 export function quantile(values: readonly number[], q: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const pos = (sorted.length - 1) * Math.min(1, Math.max(0, q));
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+  return values.length === 0 ? null : percentile(values, q * 100);
 }
 
 export interface ErrorSummary {

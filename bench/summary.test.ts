@@ -59,7 +59,7 @@ describe('summary', () => {
       ['scheduler-crash', 'lease.takeover_s', 2],
     ]);
     const raft = rows[0]!;
-    expect(raft.ours.median).toBe(50);
+    expect(raft.ours.median).toBe(40);
     expect(raft.ours.bias).toBe(-10);
     expect(raft.boundMedianMs).toBeCloseTo(100, 9);
     expect(raft.missing).toEqual(['run 3: unknown: x']);
@@ -87,7 +87,7 @@ describe('summary', () => {
       [20, 1, 50, 15],
       [100, 3, 10, 5],
     ]);
-    expect(sweep[1]!.error).toMatchObject({ n: 2, median: 50, max: 60, bias: -10 });
+    expect(sweep[1]!.error).toMatchObject({ n: 2, median: 40, max: 60, bias: -10 });
     const mem = memoryFigures(runs, { drill: 'scheduler-failover', endRssKb: [80_000, 80_512, 81_024] });
     expect(mem.soakSlopeKbPerDrill).toBe(512);
     expect(mem.perRunSlopeKbPerRun).toBe(0);

@@ -1,10 +1,10 @@
 /**
  * Statistics of metrics over iterations: pure functions. An unknown measurement is counted
- * separately and never stands in for a value; percentiles are nearest-rank (`aggregateValues`,
- * the same rule SLO aggregates use), so a p95 is always a value that was actually measured.
+ * separately and never stands in for a value; percentiles are nearest-rank (text/percentile.ts,
+ * the one definition SLO aggregates and the benchmark use too), so a p95 is always a value that was actually measured.
  */
 import type { MetricResult } from '../metrics/types.js';
-import { aggregateValues } from '../slo/parse.js';
+import { percentile as nearestRank } from '../text/percentile.js';
 
 export interface MetricStats {
   /** full name with labels, e.g. `lease.takeover_s{lease=kube-system/kube-scheduler}` */
@@ -26,7 +26,7 @@ export interface MetricStats {
 
 /** Nearest-rank percentile of measured values; null when there are none. */
 export function percentile(values: readonly number[], p: number): number | null {
-  return values.length ? aggregateValues({ fn: 'p', percentile: p }, values) : null;
+  return values.length ? nearestRank(values, p) : null;
 }
 
 /** count/min/p50/p95/max of one metric's per-iteration values (null = unknown). */

@@ -5,10 +5,10 @@
  * remote side (`timeout -s KILL N sh -c '…'`, see NOTES.md: closing a channel does not).
  */
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { NodeSSH } from 'node-ssh';
 import { HostKeyError, RemoteCommandError, SshError, trimOutput, type SshErrorDetails } from './errors.js';
 import { resolvePath } from '../config/inventory.js';
+import { authConfig, type AuthConfig } from './auth.js';
 import { InputFileError, readBoundedFile } from '../fs/read-file.js';
 import { setSafeTimeout, type SafeTimer } from '../time/timer.js';
 import {
@@ -20,11 +20,11 @@ import {
   type KnownHostEntry,
 } from './known-hosts.js';
 import { shellQuote } from './quote.js';
+import type { ExecOptions, ExecResult, SshEndpoint, SshEnv, SshSettings } from './types.js';
+
+export type { ExecOptions, ExecResult, SshEndpoint, SshEnv, SshSettings } from './types.js';
 
 /** The parts of ssh2's API used here (the package ships no types, see README of the report). */
-interface Ssh2Utils {
-  parseKey(data: Buffer | string, passphrase?: string): unknown;
-}
 interface Ssh2Channel {
   close(): void;
 }
@@ -46,52 +46,6 @@ interface NodeSshLike {
   dispose(): void;
 }
 
-const require = createRequire(import.meta.url);
-const ssh2Utils = (require('ssh2') as { utils: Ssh2Utils }).utils;
-
-export interface SshEndpoint {
-  /** master name, for messages */
-  name: string;
-  host: string;
-  port: number;
-}
-
-export interface SshSettings {
-  user: string;
-  identityFile?: string;
-  agent: boolean;
-  knownHosts: string;
-  strictHostKeyChecking: boolean;
-  sudo: boolean;
-  connectTimeoutMs: number;
-  commandTimeoutS: number;
-  jumpHost?: { host: string; port: number; user?: string; identityFile?: string };
-}
-
-export interface SshEnv {
-  env: Record<string, string | undefined>;
-  /** base for relative paths (the inventory's folder) */
-  cwd: string;
-  /** asks for a key passphrase; only given when a terminal can answer */
-  promptPassphrase?: (question: string) => Promise<string>;
-  /** a warning worth showing (e.g. a host accepted without strict checking) */
-  warn?: (message: string) => void;
-}
-
-export interface ExecOptions {
-  /** seconds; default the inventory's ssh.commandTimeout */
-  timeoutS?: number;
-}
-
-export interface ExecResult {
-  code: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-  durationMs: number;
-}
-
 /** `SHA256:…` as ssh-keygen -l prints it. */
 export function fingerprint(blob: Buffer): string {
   return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
@@ -108,86 +62,6 @@ function readKnownHosts(file: string): { entries: KnownHostEntry[]; missing: boo
   if (read.ok) return { entries: parseKnownHosts(read.data.toString('utf8')), missing: false };
   if (read.errno === 'ENOENT') return { entries: [], missing: true };
   throw new InputFileError(file, read);
-}
-
-function isEncryptedKeyError(parsed: unknown): boolean {
-  return parsed instanceof Error && /passphrase|encrypted/i.test(parsed.message);
-}
-
-interface AuthConfig {
-  username: string;
-  agent?: string;
-  privateKey?: string;
-  passphrase?: string;
-  tried: string[];
-}
-
-async function authConfig(
-  who: SshEndpoint,
-  user: string,
-  identityFile: string | undefined,
-  settings: SshSettings,
-  senv: SshEnv,
-): Promise<AuthConfig> {
-  const auth: AuthConfig = { username: user, tried: [] };
-  const sock = settings.agent ? senv.env.SSH_AUTH_SOCK : undefined;
-  if (sock) {
-    auth.agent = sock;
-    auth.tried.push('ssh-agent');
-  }
-  if (identityFile) {
-    const file = resolvePath(identityFile, senv.env, senv.cwd);
-    const read = readBoundedFile(file, { what: 'a private key' });
-    if (!read.ok) {
-      throw new SshError('E_SSH_KEY', `cannot read identity file ${file} for ${who.name}: ${read.message}`, {
-        master: who.name,
-        address: `${who.host}:${who.port}`,
-      });
-    }
-    const data = read.data;
-    const parsed = ssh2Utils.parseKey(data);
-    if (!isEncryptedKeyError(parsed)) {
-      if (parsed instanceof Error) {
-        throw new SshError(
-          'E_SSH_KEY',
-          `identity file ${file} is not a private key ssh2 can read: ${parsed.message}`,
-          {
-            master: who.name,
-            address: `${who.host}:${who.port}`,
-          },
-        );
-      }
-      auth.privateKey = data.toString('utf8');
-      auth.tried.push(`key ${file}`);
-    } else if (sock) {
-      // Encrypted key: the agent is expected to hold it (ssh-add), so its passphrase stays there.
-    } else if (senv.promptPassphrase) {
-      auth.privateKey = data.toString('utf8');
-      auth.passphrase = await senv.promptPassphrase(`Enter passphrase for key '${file}': `);
-      if (ssh2Utils.parseKey(data, auth.passphrase) instanceof Error) {
-        throw new SshError('E_SSH_KEY', `wrong passphrase for identity file ${file}`, {
-          master: who.name,
-          address: `${who.host}:${who.port}`,
-        });
-      }
-      auth.tried.push(`key ${file}`);
-    } else {
-      throw new SshError(
-        'E_SSH_KEY',
-        `identity file ${file} is encrypted and there is neither an ssh-agent (SSH_AUTH_SOCK) nor a terminal to ask for its passphrase`,
-        { master: who.name, address: `${who.host}:${who.port}` },
-        { hint: `load it into an agent first: eval "$(ssh-agent)" && ssh-add ${file}` },
-      );
-    }
-  }
-  if (auth.tried.length === 0) {
-    throw new SshError(
-      'E_SSH_KEY',
-      `no way to authenticate to ${who.name}: set ssh.identityFile in the inventory or start an ssh-agent (SSH_AUTH_SOCK)`,
-      { master: who.name, address: `${who.host}:${who.port}` },
-    );
-  }
-  return auth;
 }
 
 function connectError(who: SshEndpoint, err: unknown, auth: AuthConfig, timeoutMs: number): SshError {
