@@ -140,7 +140,7 @@ describe('runDrill', () => {
     expect(allActive(h.cluster)).toBe(true);
   });
 
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     it(`restores after ${sig} during observe (exit 4, interrupted); a second signal lists what is pending`, async () => {
       const h = harness();
       h.cluster.leaseStuck = true;

@@ -1,0 +1,149 @@
+/**
+ * Safety on the master itself (issue 16) on the real lab: a run that loses its terminal (SIGHUP)
+ * or its output (closed stdout and stderr) still restores, writes its report and exits with its
+ * real code. Needs root and the built CLI (`npm run build`).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { CLI, ROOT, labSsh, startLab, stopLab, waitHealthy, type Lab } from './lab.js';
+
+const UNITS = ['etcd', 'kube-apiserver', 'kube-scheduler', 'kube-controller-manager'];
+let lab: Lab;
+let work: string;
+
+function env(): Record<string, string> {
+  return { KHA_STATE_DIR: path.join(work, 'state'), NO_COLOR: '1' };
+}
+
+function unitStates(): string[] {
+  return lab.masters.map((m) => {
+    const r = labSsh(lab, m.name, `systemctl is-active ${UNITS.join(' ')}`);
+    return `${m.name}: ${r.stdout.trim().split('\n').join(' ')}`;
+  });
+}
+const ALL_ACTIVE = () => lab.masters.map((m) => `${m.name}: ${UNITS.map(() => 'active').join(' ')}`);
+
+async function settleUnits(timeoutMs = 20_000): Promise<string[]> {
+  const until = Date.now() + timeoutMs;
+  let states = unitStates();
+  while (Date.now() < until && JSON.stringify(states) !== JSON.stringify(ALL_ACTIVE())) {
+    await new Promise((r) => setTimeout(r, 500));
+    states = unitStates();
+  }
+  return states;
+}
+
+/** Stops the scheduler Lease holder, then observes for a minute (a signal must cut it short). */
+function holdDrill(): string {
+  const file = path.join(work, 'safety-hold.yaml');
+  writeFileSync(
+    file,
+    stringify({
+      apiVersion: 'kha-drill/v1',
+      kind: 'Drill',
+      metadata: { name: 'safety-hold', description: 'stop the scheduler, observe a minute' },
+      inject: [
+        {
+          action: 'stopService',
+          target: 'lease-holder:kube-system/kube-scheduler',
+          service: 'kube-scheduler',
+        },
+      ],
+      observe: { timeout: '60s' },
+    }),
+  );
+  return file;
+}
+
+interface Child {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The CLI as a child; `onStderr` sees the progress so far and may signal or cut the child off. */
+function spawnKha(
+  args: string[],
+  onStderr: (text: string, child: ReturnType<typeof spawn>) => void,
+): Promise<Child> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env() } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      onStderr(stderr, child);
+    });
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+const reportsDir = (name: string) => path.join(work, name);
+const reportFiles = (dir: string): string[] =>
+  existsSync(dir)
+    ? readdirSync(dir).flatMap((d) =>
+        existsSync(path.join(dir, d, 'report.json')) ? [path.join(dir, d, 'report.json')] : [],
+      )
+    : [];
+
+beforeAll(async () => {
+  work = mkdtempSync(path.join(tmpdir(), 'kha-safety-it-'));
+  lab = await startLab();
+}, 120_000);
+
+afterAll(async () => {
+  await stopLab();
+});
+
+describe('safety on the lab', () => {
+  beforeEach(async () => {
+    const r = await waitHealthy(lab, env());
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+  }, 90_000);
+
+  it('SIGHUP after inject restores every unit, writes the report and exits 4', async () => {
+    const out = reportsDir('reports-hup');
+    let sent = 0;
+    const r = await spawnKha(['run', holdDrill(), '-i', lab.inventory, '--out', out], (text, child) => {
+      if (!sent && /✓ inject 1/.test(text)) {
+        sent = Date.now();
+        child.kill('SIGHUP');
+      }
+    });
+    expect(sent).toBeGreaterThan(0);
+    expect(r.signal).toBeNull();
+    expect(r.code, r.stderr).toBe(4);
+    expect(Date.now() - sent).toBeLessThan(30_000);
+    expect(r.stderr).toMatch(/SIGHUP received: stopping and restoring/);
+    expect(r.stdout).toMatch(/safety-hold: INTERRUPTED \(exit 4\)/);
+    expect(reportFiles(out)).toHaveLength(1);
+    expect(await settleUnits()).toEqual(ALL_ACTIVE());
+  });
+
+  it('stdout and stderr closed right after inject: the run restores, writes its report, exits with its real code', async () => {
+    const out = reportsDir('reports-closed');
+    let closed = false;
+    const r = await spawnKha(
+      ['run', 'scheduler-failover', '-i', lab.inventory, '--out', out],
+      (text, child) => {
+        if (!closed && /✓ inject 1/.test(text)) {
+          closed = true;
+          child.stdout?.destroy();
+          child.stderr?.destroy();
+        }
+      },
+    );
+    expect(closed).toBe(true);
+    expect(r.signal).toBeNull();
+    // the drill itself passes: a closed output must not turn it into "an SLO failed" (1) or a crash
+    expect(r.code).toBe(0);
+    expect(reportFiles(out)).toHaveLength(1);
+    expect(await settleUnits()).toEqual(ALL_ACTIVE());
+  });
+});
