@@ -1,15 +1,16 @@
 /**
  * Safety on the master itself (issue 16) on the real lab: a run that loses its terminal (SIGHUP)
  * or its output (closed stdout and stderr) still restores, writes its report and exits with its
- * real code. Needs root and the built CLI (`npm run build`).
+ * real code; a harness killed with SIGKILL after inject leaves a master that heals itself (the
+ * dead-man's switch); no run leaves a switch armed. Needs root and the built CLI (`npm run build`).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { CLI, ROOT, labSsh, startLab, stopLab, waitHealthy, type Lab } from './lab.js';
+import { CLI, ROOT, kha, labSsh, startLab, stopLab, waitHealthy, type Lab } from './lab.js';
 
 const UNITS = ['etcd', 'kube-apiserver', 'kube-scheduler', 'kube-controller-manager'];
 let lab: Lab;
@@ -37,8 +38,23 @@ async function settleUnits(timeoutMs = 20_000): Promise<string[]> {
   return states;
 }
 
+/** The dead-man's switches (transient timers) loaded on each master, armed or not. */
+function switches(): string[] {
+  return lab.masters.flatMap((m) => {
+    const r = labSsh(
+      lab,
+      m.name,
+      "systemctl list-units --all --no-legend --plain --no-pager 'kha-drill-heal-*'",
+    );
+    return r.stdout
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => `${m.name}: ${l.trim()}`);
+  });
+}
+
 /** Stops the scheduler Lease holder, then observes for a minute (a signal must cut it short). */
-function holdDrill(): string {
+function holdDrill(safety: object = {}): string {
   const file = path.join(work, 'safety-hold.yaml');
   writeFileSync(
     file,
@@ -54,6 +70,7 @@ function holdDrill(): string {
         },
       ],
       observe: { timeout: '60s' },
+      safety,
     }),
   );
   return file;
@@ -124,6 +141,7 @@ describe('safety on the lab', () => {
     expect(r.stdout).toMatch(/safety-hold: INTERRUPTED \(exit 4\)/);
     expect(reportFiles(out)).toHaveLength(1);
     expect(await settleUnits()).toEqual(ALL_ACTIVE());
+    expect(switches()).toEqual([]);
   });
 
   it('stdout and stderr closed right after inject: the run restores, writes its report, exits with its real code', async () => {
@@ -145,5 +163,64 @@ describe('safety on the lab', () => {
     expect(r.code).toBe(0);
     expect(reportFiles(out)).toHaveLength(1);
     expect(await settleUnits()).toEqual(ALL_ACTIVE());
+    expect(switches()).toEqual([]);
   });
+
+  it('a normal run arms a switch before the fault and leaves none; plan shows it with its TTL', async () => {
+    const plan = await kha(['plan', 'scheduler-failover', '-i', lab.inventory], env());
+    expect(plan.stdout).toMatch(
+      /dead-man's switch kha-drill-heal-\S+: runs the undo by itself after 152 s unless disarmed/,
+    );
+    const out = reportsDir('reports-normal');
+    const r = await kha(['run', 'scheduler-failover', '-i', lab.inventory, '--out', out], env());
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).toMatch(
+      /dead-man's switch kha-drill-heal-\S+-inject-0-0: .* \(armed on master-\d\)/,
+    );
+    const journal = readFileSync(
+      path.join(path.dirname(reportFiles(out)[0] as string), 'journal.ndjson'),
+      'utf8',
+    );
+    expect(journal).toMatch(/"switch":\{"unit":"kha-drill-heal-[^"]+-inject-0-0","ttlS":152\}/);
+    expect(switches()).toEqual([]);
+  });
+
+  it('SIGKILL of the harness after inject: the master heals itself within the TTL, and no switch is left', async () => {
+    const TTL = 15;
+    let killedAt = 0;
+    const r = await spawnKha(
+      ['run', holdDrill({ switchTtl: `${TTL}s` }), '-i', lab.inventory, '--out', reportsDir('reports-kill')],
+      (text, child) => {
+        if (!killedAt && /✓ inject 1/.test(text)) {
+          killedAt = Date.now();
+          child.kill('SIGKILL');
+        }
+      },
+    );
+    expect(r.signal).toBe('SIGKILL');
+    // the fault is there, and so is its armed switch, on the master the step stopped: nothing
+    // on the laptop side will heal it
+    // the timer, and its service loaded inactive until the timer starts it
+    const armed = switches().filter((l) => l.includes('.timer'));
+    expect(armed, switches().join('\n')).toHaveLength(1);
+    expect(armed[0]).toMatch(/^master-\d: kha-drill-heal-\S+-inject-0-0\.timer\s+loaded\s+active\s+waiting/);
+    const victim = (armed[0] as string).split(':')[0] as string;
+    expect(labSsh(lab, victim, 'systemctl is-active kube-scheduler').stdout.trim()).toBe('inactive');
+    let healedAfterS = Number.NaN;
+    while (Date.now() - killedAt < (TTL + 10) * 1000) {
+      if (labSsh(lab, victim, 'systemctl is-active kube-scheduler').stdout.trim() === 'active') {
+        healedAfterS = (Date.now() - killedAt) / 1000;
+        break;
+      }
+      await new Promise((res) => setTimeout(res, 250));
+    }
+    expect(healedAfterS).toBeGreaterThan(TTL - 2);
+    expect(healedAfterS).toBeLessThan(TTL + 5);
+    expect(await settleUnits()).toEqual(ALL_ACTIVE());
+    expect(switches()).toEqual([]);
+    // the journal is still pending on the laptop: recover finds the unit running and verifies it
+    const rec = await kha(['recover', '-i', lab.inventory], env());
+    expect(rec.code, rec.stdout + rec.stderr).toBe(0);
+    expect(rec.stdout).toMatch(/dead-man's switch kha-drill-heal-\S+ is disarmed \(or had already fired\)/);
+  }, 90_000);
 });
