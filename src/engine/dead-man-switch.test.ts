@@ -4,18 +4,12 @@
  * refused when it cannot be armed, left armed (and said) when the undo cannot be verified.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Timeline } from '../timeline/index.js';
-import { runClock } from './clock.js';
 import { armCommand, chooseSwitch, disarmCommand, switchTtlS, switchUnit } from './dead-man-switch.js';
 import { readPendingJournal } from './journal.js';
-import { MemoryProgress } from './progress.js';
-import { runDrill, type RunDeps } from './run.js';
+import { runDrill } from './run.js';
+import { quietRunDeps as deps, stateEnv } from './testing/run-deps.js';
 import { FakeCluster, fakeDrill, fakeInventory } from './testing/fakes.js';
-import type { Drill } from '../config/schema.js';
 import type { UndoSpec } from './types.js';
 
 const undo: UndoSpec = {
@@ -81,37 +75,6 @@ describe('switch commands', () => {
   });
 });
 
-function deps(cluster: FakeCluster, drill: Drill, env: Record<string, string>): RunDeps {
-  return {
-    input: {
-      drill,
-      drillFile: 'drill.yaml',
-      drillDigest: 'sha256:d',
-      inventory: cluster.inventory,
-      inventoryFile: 'inventory.yaml',
-      inventoryDigest: 'sha256:i',
-      runId: 'run-1',
-      runDir: mkdtempSync(join(tmpdir(), 'kha-run-')),
-      harnessVersion: '0.0.0',
-      env,
-      timings: { leaseDuration: 15, renewDeadline: 10, retryPeriod: 2 },
-    },
-    ports: {
-      view: cluster,
-      remote: cluster,
-      timeline: new Timeline(),
-      startWatchers: async () => async () => {},
-      computeMetrics: () => [],
-      progress: new MemoryProgress(),
-      onSignal: () => () => undefined,
-      clock: runClock(async () => {}),
-      random: () => 0,
-    },
-    tuning: { restoreBackoffMs: [1], verifyTimeoutS: 0 },
-  };
-}
-
-const stateEnv = () => ({ KHA_STATE_DIR: mkdtempSync(join(tmpdir(), 'kha-state-')) });
 const changing = (c: FakeCluster) =>
   c.commands
     .map((x) => x.command)

@@ -185,6 +185,55 @@ describe('safety on the lab', () => {
     expect(switches()).toEqual([]);
   });
 
+  it('as found: a component stopped on purpose before the run stays stopped after restore', async () => {
+    const drill = path.join(work, 'safety-as-found.yaml');
+    writeFileSync(
+      drill,
+      stringify({
+        apiVersion: 'kha-drill/v1',
+        kind: 'Drill',
+        metadata: { name: 'safety-as-found', description: 'stop the scheduler; restore starts components' },
+        inject: [
+          {
+            action: 'stopService',
+            target: 'lease-holder:kube-system/kube-scheduler',
+            service: 'kube-scheduler',
+          },
+        ],
+        observe: {
+          until: { check: 'leaseHolderChanged', lease: 'kube-system/kube-scheduler' },
+          timeout: '30s',
+        },
+        // the blanket restore the built-in drills used to have
+        restore: [
+          { action: 'startService', target: 'all-masters', service: 'kube-controller-manager' },
+          { action: 'startService', target: 'all-masters', service: 'kube-scheduler' },
+        ],
+      }),
+    );
+    const stopped = labSsh(lab, 'master-2', 'systemctl stop kube-controller-manager', 90_000);
+    expect(stopped.status, stopped.stderr).toBe(0);
+    try {
+      const r = await kha(
+        ['run', drill, '-i', lab.inventory, '--out', reportsDir('reports-as-found')],
+        env(),
+      );
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout + r.stderr).toMatch(/as found: left stopped .*kube-controller-manager on master-2/);
+      expect(labSsh(lab, 'master-2', 'systemctl is-active kube-controller-manager').stdout.trim()).toBe(
+        'inactive',
+      );
+      const expected = ALL_ACTIVE().map((l) =>
+        l.startsWith('master-2:') ? 'master-2: active active active inactive' : l,
+      );
+      expect(await settleUnits(5_000)).toEqual(expected);
+      expect(switches()).toEqual([]);
+    } finally {
+      labSsh(lab, 'master-2', 'systemctl start kube-controller-manager');
+    }
+    expect(await settleUnits()).toEqual(ALL_ACTIVE());
+  }, 120_000);
+
   it('SIGKILL of the harness after inject: the master heals itself within the TTL, and no switch is left', async () => {
     const TTL = 15;
     let killedAt = 0;

@@ -1,5 +1,6 @@
 /** The fault: resolves each step's targets now, journals its undo, runs it. */
 import { errorMessage } from '../../errors.js';
+import { undoNotNeeded } from '../as-found.js';
 import { armSwitch, chooseSwitch, describeSwitch, disarmSwitch } from '../dead-man-switch.js';
 import { resolveAndRender } from '../plan.js';
 import { runStep } from '../step-runner.js';
@@ -26,6 +27,15 @@ export async function injectPhase(run: Run): Promise<string | null> {
     }
     if (targetSpec) s.targets[targetSpec] = rendered.targets;
     if (step.id) s.stepTargets.set(step.id, rendered.targets);
+    // as found: a service that was not running before the drill is not started by an undo
+    const notNeeded = undoNotNeeded(rendered, s.servicesBefore);
+    if (notNeeded.size) {
+      const skipped = rendered.undo.filter((u) => notNeeded.has(u.id)).map((u) => u.master);
+      rendered = { ...rendered, undo: rendered.undo.filter((u) => !notNeeded.has(u.id)) };
+      run.ports.progress.info(
+        `as found: no undo on ${skipped.join(', ')}: not running there before the drill`,
+      );
+    }
     // The switch is armed and the undo is on disk before the fault: a SIGKILL from here on
     // leaves the master to heal itself and the journal for `recover`.
     const unarmed = await armSwitches(run, rendered);

@@ -7,6 +7,7 @@ import type { StepRecord } from '../../report/result.js';
 import type { NewEvent } from '../../timeline/events.js';
 import type { Journal } from '../journal.js';
 import { resolveAndRender } from '../plan.js';
+import { startOnlyAsFound } from '../as-found.js';
 import { describeUndo } from '../describe.js';
 import { replayUndo } from '../restore.js';
 import { runStep } from '../step-runner.js';
@@ -88,9 +89,15 @@ export async function restorePhase(run: Run): Promise<void> {
           run.targetContext(),
           input.runId,
         );
+        const found = startOnlyAsFound(rendered, s.servicesBefore);
+        if (found.left.length) {
+          const note = `as found: left stopped what was not running before the drill: ${found.left.join(', ')}`;
+          run.mark('note', note);
+          progress.info(note);
+        }
         rec = await runStep(run.runner, {
           step,
-          rendered,
+          rendered: found.step,
           index,
           phase: 'restore',
           targetSpec,
