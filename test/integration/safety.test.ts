@@ -54,7 +54,7 @@ function switches(): string[] {
 }
 
 /** Stops the scheduler Lease holder, then observes for a minute (a signal must cut it short). */
-function holdDrill(safety: object = {}): string {
+function holdDrill(safety: object = {}, step?: object): string {
   const file = path.join(work, 'safety-hold.yaml');
   writeFileSync(
     file,
@@ -63,7 +63,7 @@ function holdDrill(safety: object = {}): string {
       kind: 'Drill',
       metadata: { name: 'safety-hold', description: 'stop the scheduler, observe a minute' },
       inject: [
-        {
+        step ?? {
           action: 'stopService',
           target: 'lease-holder:kube-system/kube-scheduler',
           service: 'kube-scheduler',
@@ -234,42 +234,76 @@ describe('safety on the lab', () => {
     expect(await settleUnits()).toEqual(ALL_ACTIVE());
   }, 120_000);
 
-  it('SIGKILL of the harness after inject: the master heals itself within the TTL, and no switch is left', async () => {
-    const TTL = 15;
-    let killedAt = 0;
-    const r = await spawnKha(
-      ['run', holdDrill({ switchTtl: `${TTL}s` }), '-i', lab.inventory, '--out', reportsDir('reports-kill')],
-      (text, child) => {
-        if (!killedAt && /✓ inject 1/.test(text)) {
-          killedAt = Date.now();
-          child.kill('SIGKILL');
-        }
+  /** Faults whose switch must heal the master alone: the step, and a command true while faulted. */
+  const SCHEDULER_PID = 'systemctl show -p MainPID --value kube-scheduler';
+  const killCases = [
+    {
+      name: 'stopService',
+      step: undefined,
+      faulted: '! systemctl is-active --quiet kube-scheduler',
+    },
+    {
+      name: 'killService -s STOP',
+      step: {
+        action: 'killService',
+        target: 'lease-holder:kube-system/kube-scheduler',
+        service: 'kube-scheduler',
+        signal: 'STOP',
       },
-    );
-    expect(r.signal).toBe('SIGKILL');
-    // the fault is there, and so is its armed switch, on the master the step stopped: nothing
-    // on the laptop side will heal it
-    // the timer, and its service loaded inactive until the timer starts it
-    const armed = switches().filter((l) => l.includes('.timer'));
-    expect(armed, switches().join('\n')).toHaveLength(1);
-    expect(armed[0]).toMatch(/^master-\d: kha-drill-heal-\S+-inject-0-0\.timer\s+loaded\s+active\s+waiting/);
-    const victim = (armed[0] as string).split(':')[0] as string;
-    expect(labSsh(lab, victim, 'systemctl is-active kube-scheduler').stdout.trim()).toBe('inactive');
-    let healedAfterS = Number.NaN;
-    while (Date.now() - killedAt < (TTL + 10) * 1000) {
-      if (labSsh(lab, victim, 'systemctl is-active kube-scheduler').stdout.trim() === 'active') {
-        healedAfterS = (Date.now() - killedAt) / 1000;
-        break;
+      faulted: `ps -o stat= -p "$(${SCHEDULER_PID})" | grep -q '^T'`,
+    },
+    {
+      name: 'partition',
+      step: { action: 'partition', target: 'etcd-follower', from: 'peers' },
+      faulted: 'iptables -w -S | grep -q kha-drill',
+    },
+  ];
+  for (const c of killCases) {
+    it(`SIGKILL of the harness after a ${c.name} inject: the master heals itself within the TTL, no switch is left`, async () => {
+      const TTL = 15;
+      let killedAt = 0;
+      const r = await spawnKha(
+        [
+          'run',
+          holdDrill({ switchTtl: `${TTL}s` }, c.step),
+          '-i',
+          lab.inventory,
+          '--out',
+          reportsDir('reports-kill'),
+        ],
+        (text, child) => {
+          if (!killedAt && /✓ inject 1/.test(text)) {
+            killedAt = Date.now();
+            child.kill('SIGKILL');
+          }
+        },
+      );
+      expect(r.signal).toBe('SIGKILL');
+      // the fault is there, and so is its armed switch on the master the step hit (the timer; its
+      // service is loaded inactive until the timer starts it): nothing on the laptop side heals it
+      const armed = switches().filter((l) => l.includes('.timer'));
+      expect(armed, switches().join('\n')).toHaveLength(1);
+      expect(armed[0]).toMatch(
+        /^master-\d: kha-drill-heal-\S+-inject-0-0\.timer\s+loaded\s+active\s+waiting/,
+      );
+      const victim = (armed[0] as string).split(':')[0] as string;
+      expect(labSsh(lab, victim, c.faulted).status).toBe(0);
+      let healedAfterS = Number.NaN;
+      while (Date.now() - killedAt < (TTL + 10) * 1000) {
+        if (labSsh(lab, victim, c.faulted).status === 1) {
+          healedAfterS = (Date.now() - killedAt) / 1000;
+          break;
+        }
+        await new Promise((res) => setTimeout(res, 250));
       }
-      await new Promise((res) => setTimeout(res, 250));
-    }
-    expect(healedAfterS).toBeGreaterThan(TTL - 2);
-    expect(healedAfterS).toBeLessThan(TTL + 5);
-    expect(await settleUnits()).toEqual(ALL_ACTIVE());
-    expect(switches()).toEqual([]);
-    // the journal is still pending on the laptop: recover finds the unit running and verifies it
-    const rec = await kha(['recover', '-i', lab.inventory], env());
-    expect(rec.code, rec.stdout + rec.stderr).toBe(0);
-    expect(rec.stdout).toMatch(/dead-man's switch kha-drill-heal-\S+ is disarmed \(or had already fired\)/);
-  }, 90_000);
+      expect(healedAfterS).toBeGreaterThan(TTL - 2);
+      expect(healedAfterS).toBeLessThan(TTL + 5);
+      expect(await settleUnits()).toEqual(ALL_ACTIVE());
+      expect(switches()).toEqual([]);
+      // the journal is still pending on the laptop: recover finds the master healed and verifies it
+      const rec = await kha(['recover', '-i', lab.inventory], env());
+      expect(rec.code, rec.stdout + rec.stderr).toBe(0);
+      expect(rec.stdout).toMatch(/dead-man's switch kha-drill-heal-\S+ is disarmed \(or had already fired\)/);
+    }, 90_000);
+  }
 });
