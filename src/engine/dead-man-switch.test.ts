@@ -61,13 +61,17 @@ describe('switch commands', () => {
     expect(switchTtlS(fakeDrill({ safety: { switchTtl: '15s' } }))).toBe(15);
   });
 
-  it('none for static pods, custom managers, or a drill that opts out', () => {
+  it('none for static pods, custom managers, an undo with a secret, or a drill that opts out', () => {
     const sp = fakeInventory(3, { services: { manager: 'static-pod' } });
     expect(chooseSwitch(fakeDrill(), sp, 'r', undo)).toEqual({
       none: 'no switch on static-pod hosts yet (systemd only)',
     });
     expect(chooseSwitch(fakeDrill({ safety: { switch: false } }), fakeInventory(), 'r', undo)).toEqual({
       none: 'the drill opts out (safety.switch: false)',
+    });
+    const secret = { ...undo, commands: ['restore-config --password=hunter2-hunter2'] };
+    expect(chooseSwitch(fakeDrill(), fakeInventory(), 'r', secret)).toEqual({
+      none: 'its undo holds a secret, which a unit on the master would expose',
     });
     expect(chooseSwitch(fakeDrill(), fakeInventory(), 'r', undo)).toEqual({
       spec: { unit: 'kha-drill-heal-r-inject-0-0', ttlS: 95 },

@@ -10,6 +10,7 @@
 import type { Drill, Inventory } from '../config/schema.js';
 import { shellJoin, shellQuote } from '../ssh/quote.js';
 import { parseDuration } from '../text/duration.js';
+import { redactText } from '../text/redact.js';
 import type { Remote, UndoSpec } from './types.js';
 
 /** Time restore may need after observing (retries with backoff, verification), and a margin. */
@@ -53,6 +54,9 @@ export function chooseSwitch(
   if (!drill.safety.switch) return { none: 'the drill opts out (safety.switch: false)' };
   const manager = inventory.services.manager;
   if (manager !== 'systemd') return { none: `no switch on ${manager} hosts yet (systemd only)` };
+  // a transient unit's command line is readable by any user of the master (`systemctl show`)
+  if (undo.commands.some((c) => redactText(c) !== c))
+    return { none: 'its undo holds a secret, which a unit on the master would expose' };
   return { spec: { unit: switchUnit(runId, undo.id), ttlS: switchTtlS(drill) } };
 }
 
