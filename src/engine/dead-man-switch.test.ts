@@ -5,7 +5,14 @@
  */
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { armCommand, chooseSwitch, disarmCommand, switchTtlS, switchUnit } from './dead-man-switch.js';
+import {
+  armCommand,
+  chooseSwitch,
+  describeSwitchDeadline,
+  disarmCommand,
+  switchTtlS,
+  switchUnit,
+} from './dead-man-switch.js';
 import { readPendingJournal } from './journal.js';
 import { runDrill } from './run.js';
 import { quietRunDeps as deps, stateEnv } from './testing/run-deps.js';
@@ -54,6 +61,22 @@ describe('switch commands', () => {
     expect(disarmCommand({ unit: 'kha-drill-heal-r-x', ttlS: 1 })).toBe(
       'systemctl stop -- kha-drill-heal-r-x.timer 2>/dev/null; ! systemctl is-active --quiet -- kha-drill-heal-r-x.timer',
     );
+  });
+
+  it('says when a journaled switch fires, or that it has', () => {
+    const entry = {
+      master: 'master-1',
+      at: '2026-01-01T00:00:00.000Z',
+      switch: { unit: 'kha-drill-heal-r-x', ttlS: 120 },
+    };
+    const t0 = Date.parse(entry.at);
+    expect(describeSwitchDeadline(entry, t0 + 20_000)).toBe(
+      "its dead-man's switch kha-drill-heal-r-x on master-1 fires in about 100 s unless disarmed",
+    );
+    expect(describeSwitchDeadline(entry, t0 + 130_000)).toBe(
+      "its dead-man's switch kha-drill-heal-r-x on master-1 fired about 10 s ago (if it was still armed)",
+    );
+    expect(describeSwitchDeadline({ master: 'm', at: entry.at }, t0)).toBeNull();
   });
 
   it('TTL: observe timeout + settle + restore budget + margin, or the drill’s safety.switchTtl', () => {
@@ -111,6 +134,7 @@ describe('the switch in a run', () => {
     expect(readPendingJournal(env, 'test-cluster')?.entries[0]?.switch).toEqual({
       unit: 'kha-drill-heal-run-1-inject-0-0',
       ttlS: 95,
+      armedAt: expect.any(String),
     });
   });
 });

@@ -23,6 +23,8 @@ export interface SwitchSpec {
   /** transient unit name (`<unit>.timer` and `<unit>.service` on the master) */
   unit: string;
   ttlS: number;
+  /** wall time (this machine's clock) when it was armed */
+  armedAt?: string;
 }
 
 /** Why a step has no switch (the plan says so). */
@@ -119,4 +121,21 @@ export function armSwitch(
 export function disarmSwitch(remote: Remote, inventory: Inventory, undo: UndoSpec): Promise<string | null> {
   if (!undo.switch) return Promise.resolve(null);
   return onMaster(remote, inventory, undo.master, disarmCommand(undo.switch));
+}
+
+/**
+ * When a journaled switch fires, by this machine's clock: `ttlS` after it was armed (or after
+ * its entry was journaled, for a record without `armedAt`). Says whether that moment passed.
+ */
+export function describeSwitchDeadline(
+  entry: { switch?: SwitchSpec; at: string; master: string },
+  nowMs: number,
+): string | null {
+  if (!entry.switch) return null;
+  const fireMs = Date.parse(entry.switch.armedAt ?? entry.at) + entry.switch.ttlS * 1000;
+  if (!Number.isFinite(fireMs)) return `its dead-man's switch ${entry.switch.unit} on ${entry.master}`;
+  const leftS = Math.round((fireMs - nowMs) / 1000);
+  return leftS > 0
+    ? `its dead-man's switch ${entry.switch.unit} on ${entry.master} fires in about ${leftS} s unless disarmed`
+    : `its dead-man's switch ${entry.switch.unit} on ${entry.master} fired about ${-leftS} s ago (if it was still armed)`;
 }

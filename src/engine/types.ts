@@ -78,7 +78,7 @@ export interface UndoSpec {
   /** exits 0 once the undo took effect */
   verify?: string;
   /** the dead-man's switch armed on the master for this undo (transient systemd timer) */
-  switch?: { unit: string; ttlS: number };
+  switch?: { unit: string; ttlS: number; armedAt?: string };
 }
 
 export interface RemoteOp {

@@ -181,7 +181,9 @@ describe('safety on the lab', () => {
       path.join(path.dirname(reportFiles(out)[0] as string), 'journal.ndjson'),
       'utf8',
     );
-    expect(journal).toMatch(/"switch":\{"unit":"kha-drill-heal-[^"]+-inject-0-0","ttlS":152\}/);
+    expect(journal).toMatch(
+      /"switch":\{"unit":"kha-drill-heal-[^"]+-inject-0-0","ttlS":152,"armedAt":"[^"]+"\}/,
+    );
     expect(switches()).toEqual([]);
   });
 
@@ -304,6 +306,9 @@ describe('safety on the lab', () => {
       const rec = await kha(['recover', '-i', lab.inventory], env());
       expect(rec.code, rec.stdout + rec.stderr).toBe(0);
       expect(rec.stdout).toMatch(/dead-man's switch kha-drill-heal-\S+ is disarmed \(or had already fired\)/);
+      expect(rec.stdout).toMatch(
+        /its dead-man's switch kha-drill-heal-\S+ on master-\d fired about \d+ s ago/,
+      );
     }, 90_000);
   }
 });

@@ -94,7 +94,7 @@ async function armSwitches(run: Run, rendered: RenderedStep): Promise<string | n
       }
       return `could not arm its dead-man's switch on ${u.master}: ${failed}`;
     }
-    u.switch = choice.spec;
+    u.switch = { ...choice.spec, armedAt: ports.clock.wallTime() };
     const armed = `${describeSwitch(choice)} (armed on ${u.master})`;
     run.mark('note', armed);
     ports.progress.info(armed);
