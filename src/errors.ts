@@ -77,7 +77,7 @@ export const ERRORS = {
     hint: 'choose a writable path with --lock-file',
   },
   // infrastructure (4): restore ran
-  E_INTERRUPTED: { exitCode: ExitCode.Infrastructure, meaning: 'SIGINT or SIGTERM stopped the run' },
+  E_INTERRUPTED: { exitCode: ExitCode.Infrastructure, meaning: 'SIGINT, SIGTERM or SIGHUP stopped the run' },
   E_TARGET: {
     exitCode: ExitCode.Infrastructure,
     meaning: 'a symbolic target did not resolve against the cluster',

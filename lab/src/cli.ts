@@ -237,6 +237,8 @@ function signalNumber(sig: NodeJS.Signals): number | undefined {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // a closed stderr (`lab up 2>&1 | head`) drops messages instead of crashing the command
+  process.stderr.on('error', () => {});
   try {
     return await run(argv);
   } catch (err) {

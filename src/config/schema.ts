@@ -77,6 +77,20 @@ export const Drill = z
       .array(z.enum(['root']))
       .default([])
       .describe('What the drill needs from the machine it acts on, e.g. root for iptables partitions.'),
+    safety: z
+      .strictObject({
+        switch: z
+          .boolean()
+          .default(true)
+          .describe(
+            "Arm a dead-man's switch on the master before each inject step (systemd hosts): the undo runs there by itself unless the run disarms it within switchTtl. false: inject without one.",
+          ),
+        switchTtl: Duration.optional().describe(
+          "How long the dead-man's switch waits before running the undo by itself. Default: observe timeout + settle + 90s (restore budget and margin).",
+        ),
+      })
+      .default({ switch: true })
+      .describe('What protects the cluster when the run itself dies.'),
     watchers: Watchers.default({}),
     steadyState: z.array(Condition).default([]),
     inject: z.array(Step).min(1),

@@ -1,13 +1,13 @@
 /**
  * `--lock`: one game-day per cluster at a time. A lock file on the first reachable master,
- * created atomically (`set -C`: the shell opens it with O_EXCL), holding the owner, a token,
+ * created atomically with its content (a temporary file linked to the lock's name), holding the owner, a token,
  * creation and expiry times. Expiry is judged by the master's own clock (the one clock every
  * runner shares), refreshed while the run goes on, and removed at the end only by its owner.
  * A lock whose expiry has passed is stale (its run was killed): it is taken over, under a
  * `mkdir` mutex so that two runners cannot both take over the same stale lock.
  *
  * Everything goes through shell commands on the master, so it works over plain SSH with
- * `sudo -n` and needs nothing installed there but sh, date, cat, mv, rm and mkdir.
+ * `sudo -n` and needs nothing installed there but sh, date, cat, ln, mv, rm and mkdir.
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
@@ -84,12 +84,19 @@ function contentScript(o: LockOwner, token: string, ttlS: number, created?: stri
   ].join('\n');
 }
 
-/** Creates the file only when it does not exist; prints ACQUIRED or HELD, the remote time and the content. */
+/**
+ * Creates the file only when it does not exist, with its content in one step: the content goes
+ * into a temporary file of this shell (`$$`), and `ln` (link(2), never overwriting) gives it the
+ * lock's name. A reader never finds the lock empty, as it could between `set -C`'s O_EXCL open
+ * and its write. Prints ACQUIRED or HELD, the remote time and the content.
+ */
 function createScript(file: string): string {
   const f = shellQuote(file);
+  const tmp = `${f}.$$.tmp`;
   return [
     `mkdir -p "$(dirname ${f})" 2>/dev/null`,
-    `if (set -C; printf '%s\\n' "$content" > ${f}) 2>/dev/null; then echo "ACQUIRED $now"; printf '%s\\n' "$content"; else echo "HELD $now"; cat ${f} 2>/dev/null; fi`,
+    `printf '%s\\n' "$content" > ${tmp} || exit 1`,
+    `if ln ${tmp} ${f} 2>/dev/null; then rm -f ${tmp}; echo "ACQUIRED $now"; printf '%s\\n' "$content"; else rm -f ${tmp}; echo "HELD $now"; cat ${f} 2>/dev/null; fi`,
   ].join('\n');
 }
 

@@ -3,6 +3,7 @@
  * its ports (every I/O the engine does, injectable, the clock among them) and its tuning (waits
  * and bounds that tests shorten).
  */
+import type { StopSignal } from '../context.js';
 import type { Drill, Inventory } from '../config/schema.js';
 import type { MetricResult } from '../metrics/types.js';
 import type { SloTimings } from '../slo/evaluate.js';
@@ -44,7 +45,7 @@ export interface RunPorts {
   startWatchers: () => Promise<() => Promise<void>>;
   computeMetrics: (events: readonly TimelineEvent[]) => MetricResult[];
   progress: Progress;
-  onSignal: (signal: 'SIGINT' | 'SIGTERM', handler: () => void) => () => void;
+  onSignal: (signal: StopSignal, handler: () => void) => () => void;
   /** wall time and sleeps; tests pass one that moves a fake clock (`runClock`) */
   clock: RunClock;
   random: () => number;

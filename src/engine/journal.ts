@@ -19,6 +19,7 @@ import {
 } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createExclusiveFile, readLockFile, removeIfStale } from '../fs/exclusive-file.js';
 import { MAX_STORED_RUN_BYTES, readInputText } from '../fs/read-file.js';
 import { KhaError } from '../errors.js';
 import { redactDeep } from '../text/redact.js';
@@ -82,9 +83,10 @@ export function lockPath(env: Record<string, string | undefined>, cluster: strin
 }
 
 /**
- * One run per cluster at a time (on this machine): an exclusive lock file holding the pid. A
- * lock whose process is gone is stale and taken over. Returns the release function, or throws
- * naming the run that holds it.
+ * One run per cluster at a time (on this machine): a lock file holding the pid, created with its
+ * content in one step (`createExclusiveFile`: a reader never finds it empty). A lock whose
+ * process is gone is stale and taken over under a guard. Returns the release function, or
+ * throws naming the run that holds it.
  */
 export function acquireRunLock(
   env: Record<string, string | undefined>,
@@ -94,32 +96,42 @@ export function acquireRunLock(
 ): () => void {
   const file = lockPath(env, cluster);
   mkdirSync(dirname(file), { recursive: true });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(file, 'wx', 0o600);
-      writeSync(fd, JSON.stringify({ pid: process.pid, runId, host: hostname(), at: wallTime() }) + '\n');
-      closeSync(fd);
-      return () => rmSync(file, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      let holder: { pid?: number; runId?: string; host?: string } = {};
-      try {
-        holder = JSON.parse(readInputText(file)) as typeof holder;
-      } catch {
-        // unreadable lock: treat as stale
-      }
-      const alive = holder.pid !== undefined && holder.host === hostname() && processAlive(holder.pid);
-      if (alive || (holder.host !== undefined && holder.host !== hostname())) {
-        throw new KhaError(
-          'E_RUN_LOCKED',
-          `another run (${holder.runId ?? '?'}, pid ${holder.pid ?? '?'} on ${holder.host ?? '?'}) is acting on cluster ${cluster}`,
-          { hint: `wait for it to finish; if it is gone, remove ${file}` },
-        );
-      }
-      rmSync(file, { force: true });
+  const content = JSON.stringify({ pid: process.pid, runId, host: hostname(), at: wallTime() }) + '\n';
+  const ours = () => rmSync(file, { force: true });
+  // a takeover by another process lasts microseconds; 200 tries × 10 ms is plenty
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if (createExclusiveFile(file, content)) return ours;
+    const text = readLockFile(file);
+    if (text === null) continue;
+    const holder = lockHolder(text);
+    if (holder.live) {
+      throw new KhaError(
+        'E_RUN_LOCKED',
+        `another run (${holder.runId ?? '?'}, pid ${holder.pid ?? '?'} on ${holder.host ?? '?'}) is acting on cluster ${cluster}`,
+        { hint: `wait for it to finish; if it is gone, remove ${file}` },
+      );
     }
+    if (removeIfStale(file, (now) => !lockHolder(now).live) === 'busy') sleepSync(10);
   }
   throw new KhaError('E_RUN_LOCKED', `cannot take the run lock ${file}`);
+}
+
+/** Who holds a run lock, and whether it is live (its process runs here, or another host's). */
+function lockHolder(text: string): { pid?: number; runId?: string; host?: string; live: boolean } {
+  let holder: { pid?: number; runId?: string; host?: string } = {};
+  try {
+    holder = JSON.parse(text) as typeof holder;
+  } catch {
+    // unreadable (never half-written since locks are linked in whole): stale
+  }
+  const here = holder.host === hostname();
+  const live =
+    (holder.pid !== undefined && here && processAlive(holder.pid)) || (holder.host !== undefined && !here);
+  return { ...holder, live };
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** The pending journal of a cluster, or null when there is none (or nothing is pending). */

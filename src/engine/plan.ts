@@ -4,6 +4,7 @@
  */
 import type { Drill, Inventory, Master, Step } from '../config/schema.js';
 import { actionFor, renderStep } from './actions/index.js';
+import { chooseSwitch, describeSwitch } from './dead-man-switch.js';
 import { describeCondition } from './conditions.js';
 import { checkGuardrails, type Violation } from './guardrails.js';
 import { isDynamicTarget, resolveTarget, type TargetContext } from './targets/index.js';
@@ -169,9 +170,11 @@ export function formatPlan(
           `       undo on ${hostOf(inventory, u.master)}: ${u.commands.map((c) => prefix + c).join(' && ')}`,
         );
         if (u.verify) lines.push(`         verified by: ${prefix}${u.verify}`);
+        if (p.phase === 'inject')
+          lines.push(`         ${describeSwitch(chooseSwitch(drill, inventory, plan.runId, u))}`);
       }
       if (p.phase === 'inject' && r.ops.length > 0 && r.undo.length === 0 && p.step.action === 'ssh') {
-        lines.push('       (no undo: this ssh step has no `undo` command)');
+        lines.push("       (no undo: this ssh step has no `undo` command, so no dead-man's switch either)");
       }
     }
   };

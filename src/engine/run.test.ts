@@ -33,9 +33,13 @@ describe('runDrill', () => {
     expect(r).toMatchObject({ outcome: 'pass', exitCode: 0, restore: { ok: true, pending: [] } });
     expect(r.targets).toEqual({ 'lease-holder:kube-system/kube-scheduler': ['master-1'] });
     const changing = h.cluster.commands.filter((c) => !readOnly(c.command));
+    const unit = 'kha-drill-heal-run-1-inject-0-0';
     expect(changing.map((c) => `${c.master}: ${c.command}`)).toEqual([
+      // the dead-man's switch is armed before the fault, disarmed once the undo is verified
+      `master-1: systemd-run --quiet --collect --unit=${unit} --on-active=95s --timer-property=AccuracySec=100ms '--description=kha-drill dead-man switch: start kube-scheduler on master-1' /bin/sh -c 'systemctl start kube-scheduler'`,
       'master-1: systemctl stop kube-scheduler',
       'master-1: systemctl start kube-scheduler',
+      `master-1: systemctl stop -- ${unit}.timer 2>/dev/null; ! systemctl is-active --quiet -- ${unit}.timer`,
     ]);
     expect(r.tInject).not.toBeNull();
     expect(allActive(h.cluster)).toBe(true);
@@ -88,7 +92,7 @@ describe('runDrill', () => {
     expect(allActive(h.cluster)).toBe(true);
   });
 
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     it(`restores after ${sig} during observe (exit 4, interrupted); a second signal lists what is pending`, async () => {
       const h = harness();
       h.cluster.leaseStuck = true;
@@ -112,7 +116,7 @@ describe('runDrill', () => {
 
   it('says RESTORE FAILED (exit 5) and keeps the journal when the undo cannot be verified', async () => {
     const h = harness();
-    h.cluster.failing = /systemctl start/;
+    h.cluster.failing = /^systemctl start/;
     const r = await runDrill(h.deps);
     expect(r).toMatchObject({ outcome: 'restore-failed', exitCode: 5, restore: { ok: false } });
     expect(r.summary).toMatch(/^RESTORE FAILED/);
@@ -154,7 +158,7 @@ describe('runDrill', () => {
 
   it('refuses to start while a journal is pending, naming it and recover (exit 3)', async () => {
     const first = harness();
-    first.cluster.failing = /systemctl start/;
+    first.cluster.failing = /^systemctl start/;
     await runDrill(first.deps);
     const h = harness();
     const r = await runDrill(h.deps);

@@ -1,7 +1,9 @@
 /**
- * Ctrl-C and SIGTERM during a run. The first signal stops injecting and observing and lets
- * restore run; later ones say what is still pending and keep waiting.
+ * Ctrl-C, SIGTERM and SIGHUP (a closed terminal, a dropped jump-box session) during a run. The
+ * first signal stops injecting and observing and lets restore run; later ones say what is still
+ * pending and keep waiting.
  */
+import { STOP_SIGNALS, type StopSignal } from '../context.js';
 import { describeUndo } from './describe.js';
 import type { Run } from './phases/state.js';
 
@@ -9,7 +11,7 @@ import type { Run } from './phases/state.js';
 export function handleSignals(run: Run): () => void {
   const { state: s, ports } = run;
   const { progress } = ports;
-  const onInterrupt = (sig: 'SIGINT' | 'SIGTERM') => () => {
+  const onInterrupt = (sig: StopSignal) => () => {
     s.interrupts++;
     if (s.interrupts === 1) {
       s.interruptedBy = sig;
@@ -28,10 +30,8 @@ export function handleSignals(run: Run): () => void {
           : 'stopping; nothing injected is pending',
     );
   };
-  const offInt = ports.onSignal('SIGINT', onInterrupt('SIGINT'));
-  const offTerm = ports.onSignal('SIGTERM', onInterrupt('SIGTERM'));
+  const offs = STOP_SIGNALS.map((sig) => ports.onSignal(sig, onInterrupt(sig)));
   return () => {
-    offInt();
-    offTerm();
+    for (const off of offs) off();
   };
 }

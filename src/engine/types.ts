@@ -77,6 +77,8 @@ export interface UndoSpec {
   commands: string[];
   /** exits 0 once the undo took effect */
   verify?: string;
+  /** the dead-man's switch armed on the master for this undo (transient systemd timer) */
+  switch?: { unit: string; ttlS: number; armedAt?: string };
 }
 
 export interface RemoteOp {

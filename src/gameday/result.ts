@@ -53,7 +53,7 @@ export type SuiteOutcome =
   | 'error'
   /** a restore failed: the cluster may be degraded */
   | 'restore-failed'
-  /** Ctrl-C / SIGTERM */
+  /** Ctrl-C / SIGTERM / SIGHUP */
   | 'interrupted';
 
 export interface SuiteResult {

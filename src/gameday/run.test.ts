@@ -22,6 +22,7 @@ function drill(name: string, slo: string[]): GameDayDrill {
       kind: 'Drill',
       metadata: { name, description: `${name} drill`, tags: [] },
       allowQuorumLoss: false,
+      safety: { switch: true },
       requires: [],
       watchers: { lease: { leases: ['kube-system/kube-scheduler'] } },
       steadyState: [{ check: 'etcdHealthy' }],

@@ -3,12 +3,13 @@
  * statistics, aggregate SLOs, the baseline comparison and the suite report. Between runs it
  * waits for the next drill's steady state to hold again (a run returns only after its restore
  * finished), then the cooldown. The suite goes on after a failed iteration only from a steady
- * state; it stops at a failed restore, a refused plan, Ctrl-C/SIGTERM, or with stopOnFail.
+ * state; it stops at a failed restore, a refused plan, Ctrl-C/SIGTERM/SIGHUP, or with stopOnFail.
  * I/O comes in through GameDayDeps, so the orchestration runs in tests against fakes.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Drill } from '../config/schema.js';
+import { STOP_SIGNALS, type StopSignal } from '../context.js';
 import { ExitCode } from '../errors.js';
 import type { RunResult } from '../report/result.js';
 import { sloExitCode, type SloTimings } from '../slo/evaluate.js';
@@ -43,7 +44,7 @@ export interface GameDayDeps {
   waitSteady(drill: Drill, timeoutS: number, stop: AbortSignal): Promise<{ ok: boolean; detail: string }>;
   sleep(ms: number, stop: AbortSignal): Promise<void>;
   log: GameDayLog;
-  onSignal(signal: 'SIGINT' | 'SIGTERM', handler: () => void): () => void;
+  onSignal(signal: StopSignal, handler: () => void): () => void;
 }
 
 export interface GameDayInput {
@@ -94,15 +95,14 @@ export async function runGameDay(input: GameDayInput, deps: GameDayDeps): Promis
   const { plan, log } = { plan: input.plan, log: deps.log };
   const stop = new AbortController();
   let interruptedBy: string | null = null;
-  const onStop = (sig: 'SIGINT' | 'SIGTERM') => () => {
+  const onStop = (sig: StopSignal) => () => {
     if (!interruptedBy) {
       interruptedBy = sig;
       log.warn(`${sig}: the game-day stops after the current run's restore (no further iterations)`);
     }
     stop.abort();
   };
-  const offInt = deps.onSignal('SIGINT', onStop('SIGINT'));
-  const offTerm = deps.onSignal('SIGTERM', onStop('SIGTERM'));
+  const offSignals = STOP_SIGNALS.map((sig) => deps.onSignal(sig, onStop(sig)));
 
   const t0 = Date.now();
   const total = plan.drills.reduce((n, d) => n + d.iterations, 0);
@@ -175,8 +175,7 @@ export async function runGameDay(input: GameDayInput, deps: GameDayDeps): Promis
     errors.push(err instanceof Error ? err.message : String(err));
     stopped ??= `error: ${errors[errors.length - 1]}`;
   } finally {
-    offInt();
-    offTerm();
+    for (const off of offSignals) off();
   }
 
   const drills: DrillSummary[] = plan.drills.map((planned, k) => {

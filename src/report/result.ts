@@ -41,7 +41,7 @@ export type Outcome =
   | 'error'
   /** restore failed */
   | 'restore-failed'
-  /** interrupted (Ctrl-C / SIGTERM), restore ran */
+  /** interrupted (Ctrl-C / SIGTERM / SIGHUP), restore ran */
   | 'interrupted';
 
 export interface RunResult {

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { RegisterCommand } from '../types.js';
 import { ExitCode, KhaError } from '../../errors.js';
+import { STOP_SIGNALS } from '../../context.js';
 
 /** dist/commands/lab → the package root → lab/bin/kha-lab.js */
 const LAB_BIN = path.resolve(
@@ -47,7 +48,7 @@ export const registerLab: RegisterCommand = (program: Command, ctx, setExit) => 
       });
       child.stdout?.on('data', (d: Buffer) => ctx.stdout.write(d.toString()));
       child.stderr?.on('data', (d: Buffer) => ctx.stderr.write(d.toString()));
-      const off = (['SIGINT', 'SIGTERM'] as const).map((s) => ctx.onSignal(s, () => child.kill(s)));
+      const off = STOP_SIGNALS.map((s) => ctx.onSignal(s, () => child.kill(s)));
       const code = await new Promise<number>((resolve) => {
         child.on('error', () => resolve(ExitCode.Infrastructure));
         child.on('close', (c, sig) => resolve(c ?? (sig === 'SIGINT' ? 130 : ExitCode.Infrastructure)));

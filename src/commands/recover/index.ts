@@ -10,6 +10,7 @@ import { ExitCode, UsageError } from '../../errors.js';
 import { acquireRunLock, Journal, processAlive, readPendingJournal } from '../../engine/journal.js';
 import { SshRemote } from '../../engine/live.js';
 import { describeUndo } from '../../engine/describe.js';
+import { describeSwitchDeadline, disarmSwitch } from '../../engine/dead-man-switch.js';
 import { replayUndo } from '../../engine/restore.js';
 import { loadInventoryFor, sshEnvFor, type LoadedInventory } from '../../engine/session.js';
 import type { Remote } from '../../engine/types.js';
@@ -76,6 +77,8 @@ export async function runRecover(
   try {
     for (const u of pending) {
       ctx.stdout.write(`- ${describeUndo(u)}: ${u.commands.join(' && ')}\n`);
+      const deadline = describeSwitchDeadline(u, Date.now());
+      if (deadline) ctx.stdout.write(`  ${deadline}\n`);
       if (u.commands.some((c) => c.includes('[REDACTED'))) {
         // secrets are never stored, so this undo cannot be replayed from the journal
         ctx.stdout.write(`  ✗ NOT replayed: it held a secret, which was not stored; run it by hand\n`);
@@ -88,6 +91,14 @@ export async function runRecover(
       });
       journal.mark(u.id, r.ok ? 'done' : 'failed', r.error);
       ctx.stdout.write(r.ok ? `  ✓ restored and verified\n` : `  ✗ NOT restored: ${r.error}\n`);
+      if (r.ok && u.switch) {
+        const left = await disarmSwitch(remote, inv.inventory, u);
+        ctx.stdout.write(
+          left
+            ? `  ! could not disarm its dead-man's switch ${u.switch.unit}: ${left}\n`
+            : `  ✓ its dead-man's switch ${u.switch.unit} is disarmed (or had already fired)\n`,
+        );
+      }
       if (!r.ok) failed++;
     }
   } finally {

@@ -4,7 +4,7 @@
  * health, then a verdict. Exit 0 healthy, 3 not in steady state, 2 bad input. Read-only.
  */
 import path from 'node:path';
-import type { Context } from '../../context.js';
+import { STOP_SIGNALS, type Context } from '../../context.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { KubeconfigError, loadKubeconfig, type KubeConnection } from '../../clients/kubeconfig.js';
 import { loadTlsFiles, type TlsMaterial } from '../../clients/tls.js';
@@ -154,7 +154,7 @@ export async function runStatus(ctx: Context, opts: StatusOptions): Promise<numb
 
 const CLEAR = '\x1b[H\x1b[2J';
 
-/** Refreshes until SIGINT/SIGTERM; the exit code is the last completed refresh's. */
+/** Refreshes until SIGINT/SIGTERM/SIGHUP; the exit code is the last completed refresh's. */
 async function watch(
   ctx: Context,
   opts: StatusOptions,
@@ -168,7 +168,7 @@ async function watch(
     stopped = true;
     wake?.();
   };
-  const off = [ctx.onSignal('SIGINT', stop), ctx.onSignal('SIGTERM', stop)];
+  const off = STOP_SIGNALS.map((sig) => ctx.onSignal(sig, stop));
   const inPlace = ctx.stdout.isTTY && !opts.json;
   const every = `${intervalMs / 1000}s`;
   let code: number | undefined;

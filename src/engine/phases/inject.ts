@@ -1,8 +1,10 @@
 /** The fault: resolves each step's targets now, journals its undo, runs it. */
 import { errorMessage } from '../../errors.js';
+import { undoNotNeeded } from '../as-found.js';
+import { armSwitch, chooseSwitch, describeSwitch, disarmSwitch } from '../dead-man-switch.js';
 import { resolveAndRender } from '../plan.js';
 import { runStep } from '../step-runner.js';
-import type { RenderedStep } from '../types.js';
+import type { RenderedStep, UndoSpec } from '../types.js';
 import { unchangedAfterFailure } from '../unit-check.js';
 import type { Run } from './state.js';
 
@@ -25,8 +27,22 @@ export async function injectPhase(run: Run): Promise<string | null> {
     }
     if (targetSpec) s.targets[targetSpec] = rendered.targets;
     if (step.id) s.stepTargets.set(step.id, rendered.targets);
-    // The undo is on disk before the fault: a SIGKILL from here on leaves it for `recover`.
-    for (const u of rendered.undo) s.journal?.add(u);
+    // as found: a service that was not running before the drill is not started by an undo
+    const notNeeded = undoNotNeeded(rendered, s.servicesBefore);
+    if (notNeeded.size) {
+      const skipped = rendered.undo.filter((u) => notNeeded.has(u.id)).map((u) => u.master);
+      rendered = { ...rendered, undo: rendered.undo.filter((u) => !notNeeded.has(u.id)) };
+      run.ports.progress.info(
+        `as found: no undo on ${skipped.join(', ')}: not running there before the drill`,
+      );
+    }
+    // The switch is armed and the undo is on disk before the fault: a SIGKILL from here on
+    // leaves the master to heal itself and the journal for `recover`.
+    const unarmed = await armSwitches(run, rendered);
+    if (unarmed) {
+      error = `inject step ${index + 1} refused (nothing injected): ${unarmed}`;
+      break;
+    }
     if (rendered.ops.length) s.injected = true;
     const rec = await runStep(run.runner, {
       step,
@@ -43,8 +59,10 @@ export async function injectPhase(run: Run): Promise<string | null> {
         rendered.undo.length &&
         (await unchangedAfterFailure(rendered, input.inventory, run.ports.remote, s.servicesBefore))
       )
-        for (const u of rendered.undo)
+        for (const u of rendered.undo) {
           s.journal?.mark(u.id, 'done', 'not needed: the step failed before it took effect');
+          await disarm(run, u);
+        }
       error = `inject step ${index + 1} failed: ${rec.error}`;
       break;
     }
@@ -52,4 +70,46 @@ export async function injectPhase(run: Run): Promise<string | null> {
   }
   run.phase('inject', 'end', error === null, error ?? undefined);
   return error;
+}
+
+/**
+ * Arms a dead-man's switch for each undo of the step and journals the undo with it; returns
+ * why one could not be armed (the step must not run), or null.
+ */
+async function armSwitches(run: Run, rendered: RenderedStep): Promise<string | null> {
+  const { state: s, input, ports } = run;
+  for (const u of rendered.undo) {
+    const choice = chooseSwitch(input.drill, input.inventory, input.runId, u);
+    if (!('spec' in choice)) {
+      s.journal?.add(u);
+      continue;
+    }
+    const failed = await armSwitch(ports.remote, input.inventory, choice.spec, u);
+    if (failed) {
+      // the switches already armed for this step heal nothing: take them back
+      for (const armed of rendered.undo) {
+        if (armed === u) break;
+        s.journal?.mark(armed.id, 'done', 'not needed: the step was refused');
+        await disarm(run, armed);
+      }
+      return `could not arm its dead-man's switch on ${u.master}: ${failed}`;
+    }
+    u.switch = { ...choice.spec, armedAt: ports.clock.wallTime() };
+    const armed = `${describeSwitch(choice)} (armed on ${u.master})`;
+    run.mark('note', armed);
+    ports.progress.info(armed);
+    s.journal?.add(u);
+  }
+  return null;
+}
+
+/** Disarms the switch of an undo that is no longer needed; a failure is said, not fatal. */
+export async function disarm(run: Run, u: UndoSpec): Promise<void> {
+  const failed = await disarmSwitch(run.ports.remote, run.input.inventory, u);
+  if (failed) {
+    const note = `could not disarm the dead-man's switch ${u.switch?.unit} on ${u.master}: ${failed} (it runs the undo again when it fires; \`systemctl stop ${u.switch?.unit}.timer\` cancels it)`;
+    run.state.infrastructure.push(note);
+    run.mark('note', note);
+    run.ports.progress.warn(note);
+  }
 }

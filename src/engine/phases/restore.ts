@@ -7,10 +7,12 @@ import type { StepRecord } from '../../report/result.js';
 import type { NewEvent } from '../../timeline/events.js';
 import type { Journal } from '../journal.js';
 import { resolveAndRender } from '../plan.js';
+import { startOnlyAsFound } from '../as-found.js';
 import { describeUndo } from '../describe.js';
 import { replayUndo } from '../restore.js';
 import { runStep } from '../step-runner.js';
 import { compareServices } from './compare-services.js';
+import { disarm } from './inject.js';
 import type { Run } from './state.js';
 
 /** Runs once anything was journaled; leaves `restoreOk` and `restorePending` in the state. */
@@ -51,6 +53,8 @@ export async function restorePhase(run: Run): Promise<void> {
       run.mark('note', note);
     }
     journal.mark(u.id, r.ok ? 'done' : 'failed', r.error);
+    // verified: the switch is no longer needed. Not verified: it stays armed, one more chance.
+    if (r.ok) await disarm(run, u);
     const end: NewEvent = { ...ev, state: 'end', ok: r.ok, command: r.command };
     if (r.error) end.error = r.error;
     timeline.append(end);
@@ -85,9 +89,15 @@ export async function restorePhase(run: Run): Promise<void> {
           run.targetContext(),
           input.runId,
         );
+        const found = startOnlyAsFound(rendered, s.servicesBefore);
+        if (found.left.length) {
+          const note = `as found: left stopped what was not running before the drill: ${found.left.join(', ')}`;
+          run.mark('note', note);
+          progress.info(note);
+        }
         rec = await runStep(run.runner, {
           step,
-          rendered,
+          rendered: found.step,
           index,
           phase: 'restore',
           targetSpec,
@@ -113,7 +123,12 @@ export async function restorePhase(run: Run): Promise<void> {
   }
   if (s.injected) await compareServices(run);
   s.restorePending = [
-    ...journal.pending().map((e) => `${describeUndo(e)}: ${e.commands.join(' && ')}`),
+    ...journal
+      .pending()
+      .map(
+        (e) =>
+          `${describeUndo(e)}: ${e.commands.join(' && ')}${e.switch ? ` (its dead-man's switch ${e.switch.unit} on ${e.master} still runs it)` : ''}`,
+      ),
     ...s.restorePending,
   ];
   if (!s.restoreOk && s.restorePending.length === 0) {
