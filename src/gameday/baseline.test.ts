@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_TOLERANCE,
-  compareRuns,
-  displayRows,
-  formatComparisonTable,
-  judge,
-  parseTolerance,
-  type MetricSummary,
-  type RunSummary,
-} from './baseline.js';
+import { DEFAULT_TOLERANCE, compareRuns, judge, parseTolerance } from './baseline.js';
+import { displayRows, formatComparisonTable } from '../report/suite/baseline-format.js';
+import type { MetricSummary, RunSummary } from '../report/suite/result.js';
 
 describe('parseTolerance', () => {
   it.each([

@@ -7,7 +7,8 @@ import type { Drill } from '../config/schema.js';
 import type { MetricResult } from '../metrics/types.js';
 import type { Outcome, RunResult } from '../report/result.js';
 import { evaluateSlos, sloExitCode } from '../slo/evaluate.js';
-import { DEFAULT_TOLERANCE, type RunSummary } from './baseline.js';
+import { DEFAULT_TOLERANCE } from './baseline.js';
+import type { RunSummary } from '../report/suite/result.js';
 import type { GameDayPlan } from './plan.js';
 import { runGameDay, type GameDayDeps, type GameDayDrill, type GameDayInput } from './run.js';
 

@@ -13,15 +13,16 @@ import { STOP_SIGNALS, type StopSignal } from '../context.js';
 import { ExitCode } from '../errors.js';
 import type { RunResult } from '../report/result.js';
 import { sloExitCode, type SloTimings } from '../slo/evaluate.js';
-import { compareRuns, type RunSummary } from './baseline.js';
+import { compareRuns } from './baseline.js';
 import type { GameDayPlan } from './plan.js';
 import {
   SUITE_SCHEMA_VERSION,
   type DrillSummary,
   type IterationRecord,
+  type RunSummary,
   type SuiteOutcome,
   type SuiteResult,
-} from './result.js';
+} from '../report/suite/result.js';
 import { aggregateVerdicts, mergeSlos } from '../slo/suite.js';
 import { metricStats } from './stats.js';
 

@@ -5,24 +5,7 @@
  */
 import type { MetricResult } from '../metrics/types.js';
 import { percentile as nearestRank } from '../text/percentile.js';
-
-export interface MetricStats {
-  /** full name with labels, e.g. `lease.takeover_s{lease=kube-system/kube-scheduler}` */
-  metric: string;
-  unit: MetricResult['unit'];
-  /** iterations in which it was measured */
-  count: number;
-  /** iterations in which it was not measured (unknown, or the iteration never got that far) */
-  unknown: number;
-  min: number | null;
-  p50: number | null;
-  p95: number | null;
-  max: number | null;
-  /** one entry per iteration, in order; null where unknown */
-  values: (number | null)[];
-  /** the largest ± bound of a measured value */
-  errorS: number;
-}
+import type { MetricStats } from '../report/suite/result.js';
 
 /** Nearest-rank percentile of measured values; null when there are none. */
 export function percentile(values: readonly number[], p: number): number | null {

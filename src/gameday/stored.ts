@@ -7,8 +7,12 @@ import path from 'node:path';
 import { z } from 'zod';
 import { MAX_STORED_RUN_BYTES, readBoundedFile } from '../fs/read-file.js';
 import { UsageError, ValidationError } from '../errors.js';
-import type { MetricSummary, RunSummary } from './baseline.js';
-import { SUITE_FILE, SUITE_SCHEMA_VERSION } from './result.js';
+import {
+  SUITE_FILE,
+  SUITE_SCHEMA_VERSION,
+  type MetricSummary,
+  type RunSummary,
+} from '../report/suite/result.js';
 
 const Unit = z.enum(['s', 'ratio', 'count']);
 const Nullable = z.number().nullable();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { ReportFormat } from '../report/index.js';
 import { writeFileAtomic } from '../report/write.js';
 import { renderSuite, suiteReporters } from './render/index.js';
-import type { SuiteResult } from './result.js';
+import type { SuiteResult } from '../report/suite/result.js';
 
 /** suite.json is always written: a later `--baseline` or `compare` reads it. */
 export async function writeSuiteReport(

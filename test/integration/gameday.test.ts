@@ -13,7 +13,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SuiteResult } from '../../src/gameday/result.js';
+import type { SuiteResult } from '../../src/report/suite/result.js';
 import { childrenNamed, parseXml } from '../unit/report-xml.js';
 import { kha, labSsh, startLab, stopLab, waitHealthy, type Lab } from './lab.js';
 

@@ -7,7 +7,8 @@
 import path from 'node:path';
 import type { Context } from '../../context.js';
 import { ExitCode } from '../../errors.js';
-import { compareRuns, formatComparisonTable, parseTolerance } from '../../gameday/baseline.js';
+import { compareRuns, parseTolerance } from '../../gameday/baseline.js';
+import { formatComparisonTable } from '../../report/suite/baseline-format.js';
 import { readRunSummary } from '../../gameday/stored.js';
 import type { RegisterCommand } from '../types.js';
 

@@ -21,12 +21,9 @@ import { createRunDir, parseFormats, runDirName } from '../../report/index.js';
 import type { RunResult } from '../../report/result.js';
 import { defaultSloTimings } from '../../slo/evaluate.js';
 import { VERSION } from '../../version.js';
-import {
-  formatComparisonTable,
-  formatValue,
-  parseTolerance,
-  type RunSummary,
-} from '../../gameday/baseline.js';
+import { parseTolerance } from '../../gameday/baseline.js';
+import { formatComparisonTable, formatValue } from '../../report/suite/baseline-format.js';
+import type { RunSummary, SuiteResult } from '../../report/suite/result.js';
 import {
   acquireLock,
   currentOwner,
@@ -36,7 +33,6 @@ import {
 } from '../../engine/cluster-lock.js';
 import { isSuiteFile, parseDurationFlag, planGameDay } from '../../gameday/plan.js';
 import { verdictSymbol } from '../../gameday/render/headline.js';
-import type { SuiteResult } from '../../gameday/result.js';
 import { runGameDay } from '../../gameday/run.js';
 import { waitSteady } from '../../gameday/steady.js';
 import { readRunSummary } from '../../gameday/stored.js';

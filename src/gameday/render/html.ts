@@ -13,10 +13,8 @@ import {
   formatTolerance,
   formatValue,
   STATUS_LABEL,
-  type ComparisonRow,
-} from '../baseline.js';
-import type { DrillSummary, SuiteResult } from '../result.js';
-import type { MetricStats } from '../stats.js';
+} from '../../report/suite/baseline-format.js';
+import type { ComparisonRow, DrillSummary, MetricStats, SuiteResult } from '../../report/suite/result.js';
 import { displayedStats, formatDuration, iterationLine, regressionLine, suiteHeadline } from './headline.js';
 
 const W = 360;

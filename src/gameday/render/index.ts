@@ -4,7 +4,7 @@
  */
 import { redactDeep } from '../../text/redact.js';
 import type { ReportFormat } from '../../report/index.js';
-import { SUITE_FILE, type SuiteResult } from '../result.js';
+import { SUITE_FILE, type SuiteResult } from '../../report/suite/result.js';
 import { renderSuiteHtml } from './html.js';
 import { renderSuiteJunit } from './junit.js';
 import { renderSuiteMarkdown } from './markdown.js';

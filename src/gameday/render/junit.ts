@@ -6,8 +6,8 @@
  */
 import { escapeXml } from '../../report/escape.js';
 import { sloCase, type JunitCase } from '../../report/junit.js';
-import { formatDelta, formatValue, STATUS_LABEL } from '../baseline.js';
-import type { IterationRecord, SuiteResult } from '../result.js';
+import { formatDelta, formatValue, STATUS_LABEL } from '../../report/suite/baseline-format.js';
+import type { IterationRecord, SuiteResult } from '../../report/suite/result.js';
 import { suiteHeadline } from './headline.js';
 
 type Case = JunitCase;

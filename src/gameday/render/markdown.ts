@@ -5,8 +5,14 @@
  */
 import { escapeMarkdownCell as cell, markdownCode as code } from '../../report/escape.js';
 import { formatMeasured } from '../../text/numbers.js';
-import { displayRows, formatDelta, formatTolerance, formatValue, STATUS_LABEL } from '../baseline.js';
-import type { SuiteResult } from '../result.js';
+import {
+  displayRows,
+  formatDelta,
+  formatTolerance,
+  formatValue,
+  STATUS_LABEL,
+} from '../../report/suite/baseline-format.js';
+import type { SuiteResult } from '../../report/suite/result.js';
 import { displayedStats, formatDuration, iterationLine, regressionLine, suiteHeadline } from './headline.js';
 
 const ICON = { pass: '✅', fail: '❌', unknown: '❔' } as const;

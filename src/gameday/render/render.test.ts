@@ -15,7 +15,7 @@ import type { RunResult } from '../../report/result.js';
 import { evaluateSlos, sloExitCode } from '../../slo/evaluate.js';
 import { parseTimeline } from '../../timeline/read.js';
 import { DEFAULT_TOLERANCE } from '../baseline.js';
-import type { SuiteResult } from '../result.js';
+import type { SuiteResult } from '../../report/suite/result.js';
 import { runGameDay, type GameDayDrill } from '../run.js';
 import { readRunSummary } from '../stored.js';
 import { writeSuiteReport } from '../write.js';

@@ -3,10 +3,8 @@
  * (versioned) and what every suite report renders. Each iteration is also a normal run report
  * in its own sub-directory.
  */
-import type { MetricResult } from '../metrics/types.js';
-import type { Outcome, Verdict } from '../report/result.js';
-import type { Comparison, Tolerance } from './baseline.js';
-import type { MetricStats } from './stats.js';
+import type { MetricResult } from '../../metrics/types.js';
+import type { Outcome, Verdict } from '../result.js';
 
 export const SUITE_SCHEMA_VERSION = 1;
 export const SUITE_FILE = 'suite.json';
@@ -83,4 +81,79 @@ export interface SuiteResult {
   /** why the suite stopped before its last planned iteration, if it did */
   stopped: string | null;
   errors: string[];
+}
+
+/** Statistics of one metric over a drill's iterations (computed in gameday/stats.ts). */
+export interface MetricStats {
+  /** full name with labels, e.g. `lease.takeover_s{lease=kube-system/kube-scheduler}` */
+  metric: string;
+  unit: MetricResult['unit'];
+  /** iterations in which it was measured */
+  count: number;
+  /** iterations in which it was not measured (unknown, or the iteration never got that far) */
+  unknown: number;
+  min: number | null;
+  p50: number | null;
+  p95: number | null;
+  max: number | null;
+  /** one entry per iteration, in order; null where unknown */
+  values: (number | null)[];
+  /** the largest ± bound of a measured value */
+  errorS: number;
+}
+
+/** The baseline comparison (computed in gameday/baseline.ts), stored in suite.json. */
+export interface Tolerance {
+  /** relative, 0.2 = 20 % */
+  pct: number;
+  /** seconds metrics: the least change that counts */
+  absS: number;
+}
+
+/** One metric of one drill in a stored run or suite. */
+export interface MetricSummary {
+  drill: string;
+  metric: string;
+  unit: MetricResult['unit'];
+  /** measured iterations */
+  count: number;
+  unknown: number;
+  p50: number | null;
+  p95: number | null;
+}
+
+export interface RunSummary {
+  kind: 'run' | 'suite';
+  /** the directory as given */
+  dir: string;
+  runId: string;
+  /** drill or suite name */
+  name: string;
+  startedAt: string;
+  metrics: MetricSummary[];
+}
+
+export type ComparedStat = 'p50' | 'p95' | 'value';
+export type RowStatus = 'ok' | 'regression' | 'improved' | 'unknown' | 'new' | 'missing';
+
+export interface ComparisonRow {
+  drill: string;
+  metric: string;
+  unit: MetricResult['unit'];
+  stat: ComparedStat;
+  baseline: number | null;
+  current: number | null;
+  /** current − baseline */
+  delta: number | null;
+  /** delta / |baseline|; null when the baseline is 0 or unknown */
+  deltaPct: number | null;
+  status: RowStatus;
+}
+
+export interface Comparison {
+  baseline: Omit<RunSummary, 'metrics'>;
+  current: Omit<RunSummary, 'metrics'>;
+  tolerance: Tolerance;
+  rows: ComparisonRow[];
+  regressions: number;
 }
