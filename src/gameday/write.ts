@@ -1,8 +1,7 @@
 /** Writes the suite files into the suite directory, suite.json last (its presence = complete). */
 import { join } from 'node:path';
-import type { ReportFormat } from '../report/index.js';
+import { renderSuite, suiteReporters, type ReportFormat } from '../report/index.js';
 import { writeFileAtomic } from '../report/write.js';
-import { renderSuite, suiteReporters } from './render/index.js';
 import type { SuiteResult } from '../report/suite/result.js';
 
 /** suite.json is always written: a later `--baseline` or `compare` reads it. */

@@ -1,6 +1,8 @@
 /**
- * The reporter registry: format name → file name and a pure render(result, events) → text.
- * `renderReport` is the door the rest of the program uses: it redacts secrets first.
+ * The reporter registries: format name → file name and a pure render → text, one for a run
+ * (render(result, events)) and one for a suite (render(suiteResult)) under the same format
+ * names, so `--format` means the same thing for both. `renderReport` and `renderSuite` are the
+ * doors the rest of the program uses: they redact secrets first.
  */
 import { suggestion } from '../text/suggest.js';
 import { UsageError } from '../errors.js';
@@ -10,6 +12,10 @@ import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
 import { redactDeep } from '../text/redact.js';
 import type { RunResult } from './result.js';
+import { renderSuiteHtml } from './suite/html.js';
+import { renderSuiteJunit } from './suite/junit.js';
+import { renderSuiteMarkdown } from './suite/markdown.js';
+import { SUITE_FILE, type SuiteResult } from './suite/result.js';
 
 export interface Reporter {
   /** the file written into the run directory */
@@ -69,4 +75,22 @@ export function renderReport(
   events: readonly TimelineEvent[],
 ): string {
   return reporters[format].render(redactDeep(result), redactDeep([...events]));
+}
+
+/** A suite reporter: the file written into the suite directory and a pure render. */
+export interface SuiteReporter {
+  file: string;
+  render: (r: SuiteResult) => string;
+}
+
+export const suiteReporters: Record<ReportFormat, SuiteReporter> = {
+  json: { file: SUITE_FILE, render: (r) => `${JSON.stringify(r, null, 2)}\n` },
+  junit: { file: 'junit.xml', render: renderSuiteJunit },
+  md: { file: 'summary.md', render: renderSuiteMarkdown },
+  html: { file: 'report.html', render: renderSuiteHtml },
+};
+
+/** Renders one suite format after redacting secrets. */
+export function renderSuite(format: ReportFormat, result: SuiteResult): string {
+  return suiteReporters[format].render(redactDeep(result));
 }

@@ -32,7 +32,7 @@ import {
   type HeldLock,
 } from '../../engine/cluster-lock.js';
 import { isSuiteFile, parseDurationFlag, planGameDay } from '../../gameday/plan.js';
-import { verdictSymbol } from '../../gameday/render/headline.js';
+import { verdictSymbol } from '../../report/suite/headline.js';
 import { runGameDay } from '../../gameday/run.js';
 import { waitSteady } from '../../gameday/steady.js';
 import { readRunSummary } from '../../gameday/stored.js';

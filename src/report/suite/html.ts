@@ -4,17 +4,11 @@
  * its min–max whisker, the p50–p95 box and the SLO bound, the aggregate SLOs, the iterations
  * (linking to their own reports), and the baseline comparison.
  */
-import { escapeXml as esc } from '../../report/escape.js';
+import { escapeXml as esc } from '../escape.js';
 import { formatMeasured, formatNumber } from '../../text/numbers.js';
-import type { Verdict } from '../../report/result.js';
-import {
-  displayRows,
-  formatDelta,
-  formatTolerance,
-  formatValue,
-  STATUS_LABEL,
-} from '../../report/suite/baseline-format.js';
-import type { ComparisonRow, DrillSummary, MetricStats, SuiteResult } from '../../report/suite/result.js';
+import type { Verdict } from '../result.js';
+import { displayRows, formatDelta, formatTolerance, formatValue, STATUS_LABEL } from './baseline-format.js';
+import type { ComparisonRow, DrillSummary, MetricStats, SuiteResult } from './result.js';
 import { displayedStats, formatDuration, iterationLine, regressionLine, suiteHeadline } from './headline.js';
 
 const W = 360;

@@ -4,10 +4,10 @@
  * case for an iteration that did not get to its SLOs, and a `baseline` testsuite when compared.
  * Unknown verdicts are errors (as in the single-run junit.xml): not verified is not green.
  */
-import { escapeXml } from '../../report/escape.js';
-import { sloCase, type JunitCase } from '../../report/junit.js';
-import { formatDelta, formatValue, STATUS_LABEL } from '../../report/suite/baseline-format.js';
-import type { IterationRecord, SuiteResult } from '../../report/suite/result.js';
+import { escapeXml } from '../escape.js';
+import { sloCase, type JunitCase } from '../junit.js';
+import { formatDelta, formatValue, STATUS_LABEL } from './baseline-format.js';
+import type { IterationRecord, SuiteResult } from './result.js';
 import { suiteHeadline } from './headline.js';
 
 type Case = JunitCase;

@@ -1,6 +1,6 @@
 /** The one-line verdict every suite format leads with, and shared wording. */
-import type { Verdict } from '../../report/result.js';
-import type { DrillSummary, MetricStats, SuiteOutcome, SuiteResult } from '../../report/suite/result.js';
+import type { Verdict } from '../result.js';
+import type { DrillSummary, MetricStats, SuiteOutcome, SuiteResult } from './result.js';
 
 const LABEL: Record<SuiteOutcome, [string, string]> = {
   pass: ['PASS', 'every iteration passed and every aggregate SLO held'],

@@ -3,16 +3,10 @@
  * each metric over the iterations, the aggregate SLOs and one line per iteration; then the
  * baseline comparison when there is one.
  */
-import { escapeMarkdownCell as cell, markdownCode as code } from '../../report/escape.js';
+import { escapeMarkdownCell as cell, markdownCode as code } from '../escape.js';
 import { formatMeasured } from '../../text/numbers.js';
-import {
-  displayRows,
-  formatDelta,
-  formatTolerance,
-  formatValue,
-  STATUS_LABEL,
-} from '../../report/suite/baseline-format.js';
-import type { SuiteResult } from '../../report/suite/result.js';
+import { displayRows, formatDelta, formatTolerance, formatValue, STATUS_LABEL } from './baseline-format.js';
+import type { SuiteResult } from './result.js';
 import { displayedStats, formatDuration, iterationLine, regressionLine, suiteHeadline } from './headline.js';
 
 const ICON = { pass: '✅', fail: '❌', unknown: '❔' } as const;
