@@ -17,17 +17,20 @@ function setup(onSleep?: (n: number, cluster: FakeCluster) => void) {
   const inventory = fakeInventory();
   const cluster = new FakeCluster(inventory);
   let sleeps = 0;
+  let clockMs = 0;
   const waits: string[] = [];
   const deps: SteadyDeps = {
     inventory,
     view: cluster,
     remote: cluster,
     env: { KHA_STATE_DIR: state },
-    sleep: async () => {
+    sleep: async (ms) => {
       sleeps++;
+      clockMs += ms;
       onSleep?.(sleeps, cluster);
       await new Promise((r) => setTimeout(r, 1));
     },
+    now: () => clockMs,
     onWait: (what, _el, _bound, detail) => waits.push(`${what}: ${detail}`),
   };
   return { cluster, deps, waits };
@@ -71,6 +74,21 @@ describe('waitSteady', () => {
       ok: false,
       detail: 'interrupted',
     });
+  });
+
+  it('measures its timeout on the clock it is given, not the wall clock', async () => {
+    let sleptMs = 0;
+    const { cluster, deps } = setup();
+    const sleep = deps.sleep;
+    deps.sleep = async (ms, stop) => {
+      sleptMs += ms;
+      await sleep(ms, stop);
+    };
+    cluster.units.set('master-1/etcd', false);
+    cluster.units.set('master-2/etcd', false);
+    const r = await waitSteady(fakeDrill(), 3, new AbortController().signal, deps);
+    expect(r.ok).toBe(false);
+    expect(sleptMs).toBe(3000);
   });
 
   it('is never steady while a restore journal is pending', async () => {

@@ -2,7 +2,9 @@
  * Between game-day runs: wait until the next drill's steady state holds again, with the
  * engine's own condition checks (the same ones a run checks before injecting). A drill without
  * steadyState waits for a healthy etcd, ready API servers and load balancer. A pending restore
- * journal is never steady.
+ * journal is never steady. Not the engine's steady-state phase (engine/phases/steady-state.ts):
+ * that one checks once and refuses the run; this one waits, reporting what still fails, until
+ * the conditions hold or the timeout passes. The time comes in through `now`, like the sleeps.
  */
 import type { Condition, Drill, Inventory } from '../config/schema.js';
 import { checkCondition, describeCondition, type ConditionDeps } from '../engine/conditions.js';
@@ -21,6 +23,8 @@ export interface SteadyDeps {
   remote: Remote;
   env: Record<string, string | undefined>;
   sleep: (ms: number, stop: AbortSignal) => Promise<void>;
+  /** milliseconds on any steady clock (the caller's `Date.now`, a test's counter) */
+  now: () => number;
   /** a long wait: what, elapsed, bound, detail */
   onWait?: (what: string, elapsedS: number, boundS: number, detail: string) => void;
 }
@@ -32,8 +36,8 @@ export async function waitSteady(
   deps: SteadyDeps,
 ): Promise<{ ok: boolean; detail: string }> {
   const conditions = drill.steadyState.length ? drill.steadyState : DEFAULT_STEADY;
-  const start = Date.now();
-  const elapsed = () => (Date.now() - start) / 1000;
+  const start = deps.now();
+  const elapsed = () => (deps.now() - start) / 1000;
   const cond: ConditionDeps = {
     inventory: deps.inventory,
     view: deps.view,

@@ -211,6 +211,7 @@ export async function runGameDayCommand(
                 remote,
                 env: ctx.env,
                 sleep,
+                now: Date.now,
                 onWait: (what, el, bound, detail) => log.wait(what, el, bound, detail),
               }),
             sleep,
