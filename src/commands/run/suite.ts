@@ -36,7 +36,7 @@ import { verdictSymbol } from '../../report/suite/headline.js';
 import { runGameDay } from '../../gameday/run.js';
 import { waitSteady } from '../../gameday/steady.js';
 import { readRunSummary } from '../../gameday/stored.js';
-import { writeSuiteReport } from '../../gameday/write.js';
+import { writeSuiteReport } from '../../report/suite/write.js';
 import { sleep } from '../../time/sleep.js';
 
 export interface GameDayFlags {

@@ -18,7 +18,7 @@ import { DEFAULT_TOLERANCE } from '../../gameday/baseline.js';
 import type { SuiteResult } from './result.js';
 import { runGameDay, type GameDayDrill } from '../../gameday/run.js';
 import { readRunSummary } from '../../gameday/stored.js';
-import { writeSuiteReport } from '../../gameday/write.js';
+import { writeSuiteReport } from './write.js';
 import { displayedStats } from './headline.js';
 import { stripPlot } from './html.js';
 

@@ -1,8 +1,8 @@
 /** Writes the suite files into the suite directory, suite.json last (its presence = complete). */
 import { join } from 'node:path';
-import { renderSuite, suiteReporters, type ReportFormat } from '../report/index.js';
-import { writeFileAtomic } from '../report/write.js';
-import type { SuiteResult } from '../report/suite/result.js';
+import { renderSuite, suiteReporters, type ReportFormat } from '../reporters.js';
+import { writeFileAtomic } from '../write.js';
+import type { SuiteResult } from './result.js';
 
 /** suite.json is always written: a later `--baseline` or `compare` reads it. */
 export async function writeSuiteReport(
