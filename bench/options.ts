@@ -2,6 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { LabSpec } from './lab.js';
 
 export const HELP = `npm run bench -- [options]
 
@@ -28,19 +29,13 @@ Writes bench/results/<UTC>.json and bench/results/latest.json.
   --keep-lab              keep the lab dir (journals are gone with the hosts; lab.json, haproxy.log stay)
 `;
 
-export interface Options {
+/** The lab's part (LabSpec) and the bench's own. */
+export interface Options extends LabSpec {
   iterations: number;
   quick: boolean;
   sweep: number[];
   sweepIterations: number;
   soak: number;
-  name: string;
-  net: number;
-  dir: string;
-  kubernetes: string | null;
-  leaseDuration: string;
-  renewDeadline: string;
-  retryPeriod: string;
   results: string;
   keepLab: boolean;
 }

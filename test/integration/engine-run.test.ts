@@ -2,38 +2,32 @@
  * The drill engine on the lab (issue 4's "Done when"): run, plan, interrupts, kill -9 + recover,
  * preflight failures, guardrails. Needs root and the built CLI (`npm run build`).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import {
-  CLI,
-  ROOT,
+  allActive,
   kha,
   kubectl,
   labSsh,
+  settleUnits as settleLabUnits,
+  spawnKha as spawnCli,
   startLab,
   stopLab,
+  unitStates as labUnitStates,
   waitHealthy,
-  type CliResult,
   type Lab,
 } from './lab.js';
 
-const UNITS = ['etcd', 'kube-apiserver', 'kube-scheduler', 'kube-controller-manager'];
+const unitStates = (): string[] => labUnitStates(lab);
+const ALL_ACTIVE = (): string[] => allActive(lab);
+const settleUnits = (timeoutMs?: number): Promise<string[]> => settleLabUnits(lab, timeoutMs);
+const spawnKha = (args: string[], onStderr: Parameters<typeof spawnCli>[2]) =>
+  spawnCli(args, env(), onStderr);
 let lab: Lab;
 let work: string;
-
-/** Every lab unit on every master, as `systemctl is-active` says. */
-function unitStates(): string[] {
-  return lab.masters.map((m) => {
-    const r = labSsh(lab, m.name, `systemctl is-active ${UNITS.join(' ')}`);
-    return `${m.name}: ${r.stdout.trim().split('\n').join(' ')}`;
-  });
-}
-const ALL_ACTIVE = () =>
-  ['master-1', 'master-2', 'master-3'].map((m) => `${m}: ${UNITS.map(() => 'active').join(' ')}`);
 
 async function schedulerHolder(): Promise<string> {
   const r = kubectl(lab, [
@@ -48,41 +42,12 @@ async function schedulerHolder(): Promise<string> {
   return r.stdout.trim();
 }
 
-/** Waits until every unit is active again (a restored scheduler may take a moment). */
-async function settleUnits(timeoutMs = 20_000): Promise<string[]> {
-  const until = Date.now() + timeoutMs;
-  let states = unitStates();
-  while (Date.now() < until && JSON.stringify(states) !== JSON.stringify(ALL_ACTIVE())) {
-    await new Promise((r) => setTimeout(r, 500));
-    states = unitStates();
-  }
-  return states;
-}
-
 function env(extra: Record<string, string> = {}): Record<string, string> {
   return { KHA_STATE_DIR: path.join(work, 'state'), NO_COLOR: '1', ...extra };
 }
 
 function runArgs(drill: string, inventory = lab.inventory, more: string[] = []): string[] {
   return ['run', drill, '-i', inventory, '--out', path.join(work, 'reports'), ...more];
-}
-
-/** The CLI as a child we can signal; resolves when it exits. */
-function spawnKha(
-  args: string[],
-  onStderr: (text: string, child: ReturnType<typeof spawn>) => void,
-): Promise<CliResult & { signal: string | null }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env() } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      onStderr(stderr, child);
-    });
-    child.on('exit', (code, signal) => resolve({ code: code ?? -1, signal, stdout, stderr }));
-  });
 }
 
 function writeDrill(name: string, body: object): string {

@@ -10,7 +10,7 @@
  * dir, so a lab left by a killed run is taken down by the next start. Leader election defaults to
  * fast timings (4s/3s/1s). KHA_TEST_KUBERNETES and KHA_TEST_ETCD pick the versions.
  */
-import { execFile, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { execFile, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -278,4 +278,55 @@ export async function waitHealthy(
     r = await kha(['status', '-i', lab.inventory], env);
   }
   return r;
+}
+
+export const LAB_UNITS = ['etcd', 'kube-apiserver', 'kube-scheduler', 'kube-controller-manager'];
+
+/** Every lab unit on every master, as `systemctl is-active` says: `master-1: active active …`. */
+export function unitStates(lab: Lab): string[] {
+  return lab.masters.map((m) => {
+    const r = labSsh(lab, m.name, `systemctl is-active ${LAB_UNITS.join(' ')}`);
+    return `${m.name}: ${r.stdout.trim().split('\n').join(' ')}`;
+  });
+}
+
+/** What unitStates says when every unit runs. */
+export const allActive = (lab: Lab): string[] =>
+  lab.masters.map((m) => `${m.name}: ${LAB_UNITS.map(() => 'active').join(' ')}`);
+
+/** Waits until every unit is active again (a restored or restarted unit may take a moment). */
+export async function settleUnits(lab: Lab, timeoutMs = 20_000): Promise<string[]> {
+  const until = Date.now() + timeoutMs;
+  let states = unitStates(lab);
+  while (Date.now() < until && JSON.stringify(states) !== JSON.stringify(allActive(lab))) {
+    await new Promise((r) => setTimeout(r, 500));
+    states = unitStates(lab);
+  }
+  return states;
+}
+
+export interface ChildResult {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The CLI as a child; `onStderr` sees the progress so far and may signal or cut the child off. */
+export function spawnKha(
+  args: string[],
+  env: Record<string, string>,
+  onStderr: (text: string, child: ReturnType<typeof spawn>) => void,
+): Promise<ChildResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      onStderr(stderr, child);
+    });
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
 }

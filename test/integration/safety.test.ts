@@ -4,38 +4,33 @@
  * real code; a harness killed with SIGKILL after inject leaves a master that heals itself (the
  * dead-man's switch); no run leaves a switch armed. Needs root and the built CLI (`npm run build`).
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { CLI, ROOT, kha, labSsh, startLab, stopLab, waitHealthy, type Lab } from './lab.js';
+import {
+  allActive,
+  kha,
+  labSsh,
+  settleUnits as settleLabUnits,
+  spawnKha as spawnCli,
+  startLab,
+  stopLab,
+  waitHealthy,
+  type Lab,
+} from './lab.js';
 
-const UNITS = ['etcd', 'kube-apiserver', 'kube-scheduler', 'kube-controller-manager'];
 let lab: Lab;
 let work: string;
 
+const ALL_ACTIVE = (): string[] => allActive(lab);
+const settleUnits = (timeoutMs?: number): Promise<string[]> => settleLabUnits(lab, timeoutMs);
+const spawnKha = (args: string[], onStderr: Parameters<typeof spawnCli>[2]) =>
+  spawnCli(args, env(), onStderr);
+
 function env(): Record<string, string> {
   return { KHA_STATE_DIR: path.join(work, 'state'), NO_COLOR: '1' };
-}
-
-function unitStates(): string[] {
-  return lab.masters.map((m) => {
-    const r = labSsh(lab, m.name, `systemctl is-active ${UNITS.join(' ')}`);
-    return `${m.name}: ${r.stdout.trim().split('\n').join(' ')}`;
-  });
-}
-const ALL_ACTIVE = () => lab.masters.map((m) => `${m.name}: ${UNITS.map(() => 'active').join(' ')}`);
-
-async function settleUnits(timeoutMs = 20_000): Promise<string[]> {
-  const until = Date.now() + timeoutMs;
-  let states = unitStates();
-  while (Date.now() < until && JSON.stringify(states) !== JSON.stringify(ALL_ACTIVE())) {
-    await new Promise((r) => setTimeout(r, 500));
-    states = unitStates();
-  }
-  return states;
 }
 
 /** The dead-man's switches (transient timers) loaded on each master, armed or not. */
@@ -74,31 +69,6 @@ function holdDrill(safety: object = {}, step?: object): string {
     }),
   );
   return file;
-}
-
-interface Child {
-  code: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The CLI as a child; `onStderr` sees the progress so far and may signal or cut the child off. */
-function spawnKha(
-  args: string[],
-  onStderr: (text: string, child: ReturnType<typeof spawn>) => void,
-): Promise<Child> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env() } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      onStderr(stderr, child);
-    });
-    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
 }
 
 const reportsDir = (name: string) => path.join(work, name);

@@ -16,6 +16,10 @@ import { FakeCluster, fakeDrill, fakeInventory } from './fakes.js';
 
 export interface RunHarnessOptions {
   drill?: Drill;
+  /** default: a new one over the inventory */
+  cluster?: FakeCluster;
+  /** sleeps return at once and time does not move (default: they move the fake clock) */
+  instant?: boolean;
   inventory?: Inventory;
   metrics?: MetricResult[];
   /** the state directory's variables (default: a new KHA_STATE_DIR) */
@@ -37,8 +41,8 @@ export interface RunHarness {
 }
 
 export function runHarness(o: RunHarnessOptions = {}): RunHarness {
-  const inventory = o.inventory ?? fakeInventory();
-  const cluster = new FakeCluster(inventory);
+  const inventory = o.inventory ?? o.cluster?.inventory ?? fakeInventory();
+  const cluster = o.cluster ?? new FakeCluster(inventory);
   const clock = new FakeClock();
   const timeline = o.timeline ?? new Timeline({ clock });
   const progress = new MemoryProgress();
@@ -71,10 +75,14 @@ export function runHarness(o: RunHarnessOptions = {}): RunHarness {
         return () => signals.delete(sig);
       },
       // time moves only when the engine sleeps
-      clock: runClock(async (ms) => {
-        clock.advance(ms);
-        await new Promise((r) => setImmediate(r));
-      }),
+      clock: runClock(
+        o.instant
+          ? async () => {}
+          : async (ms) => {
+              clock.advance(ms);
+              await new Promise((r) => setImmediate(r));
+            },
+      ),
       random: () => 0,
     },
     tuning: o.tuning ?? { restoreBackoffMs: [10, 10], verifyTimeoutS: 1 },
