@@ -20,9 +20,6 @@ import { handleSignals } from './signals.js';
 
 export type { RunDeps, RunInput, RunPorts, RunTimeline, RunTuning } from './deps.js';
 
-/** How long the watchers go on after restore, so they see what it left. */
-const FINAL_LOOK_MS = 300;
-
 export async function runDrill(deps: RunDeps): Promise<RunResult> {
   const run = openRun(deps);
   const { state: s, input, ports } = run;
@@ -68,9 +65,7 @@ export async function runDrill(deps: RunDeps): Promise<RunResult> {
 
   if (stopWatchers) {
     try {
-      // one last look: the restore's own checks poll the cluster themselves, and a metric such as
-      // raft.catchup_s needs the watchers to have seen the state they left (a 100 ms poll period)
-      if (s.journal) await ports.clock.sleep(FINAL_LOOK_MS);
+      // the polling watchers take one last look as they stop, so they record what restore left
       await stopWatchers();
     } catch (err) {
       s.errors.push(`stopping watchers: ${errorMessage(err)}`);

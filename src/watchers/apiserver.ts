@@ -18,26 +18,30 @@ export function watchApiservers(
   options: { intervalMs: number; timeoutMs: number },
 ): StopWatcher {
   const stops = targets.map(({ master, probe }) =>
-    startPolling(options.intervalMs, async (signal) => {
-      const r = await probe(options.timeoutMs);
-      if (signal.aborted) return;
-      const e: {
-        kind: 'api';
-        master: string;
-        ok: boolean;
-        latencyMs: number;
-        status?: number;
-        error?: string;
-      } = {
-        kind: 'api',
-        master,
-        ok: r.ok,
-        latencyMs: r.latencyMs,
-      };
-      if (r.status !== undefined) e.status = r.status;
-      if (r.error !== undefined) e.error = r.error;
-      timeline.append(e);
-    }),
+    startPolling(
+      options.intervalMs,
+      async (signal) => {
+        const r = await probe(options.timeoutMs);
+        if (signal.aborted) return;
+        const e: {
+          kind: 'api';
+          master: string;
+          ok: boolean;
+          latencyMs: number;
+          status?: number;
+          error?: string;
+        } = {
+          kind: 'api',
+          master,
+          ok: r.ok,
+          latencyMs: r.latencyMs,
+        };
+        if (r.status !== undefined) e.status = r.status;
+        if (r.error !== undefined) e.error = r.error;
+        timeline.append(e);
+      },
+      { lastLook: true },
+    ),
   );
   return async () => {
     await Promise.all(stops.map((stop) => stop()));

@@ -82,6 +82,7 @@ export function watchRaft(
           timeline.append({ kind: 'blind', watcher: 'raft', subject: name, state: 'end' });
         }
       },
+      { lastLook: true },
     );
   });
   return async () => {
