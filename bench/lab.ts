@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
+import { loadTlsFiles, type TlsMaterial } from '../src/clients/tls.js';
 import { labPaths, LAPTOP_NETNS } from '../lab/src/layout.js';
 import { journalCommand, parseJournal } from '../lab/src/truth.js';
 import { cli, log, type CliResult } from './harness.js';
@@ -168,4 +169,9 @@ export async function groundTruth(lab: BenchLab, sinceMs: number): Promise<Groun
     }),
   );
   return out;
+}
+
+/** The etcd client TLS the lab gives etcdctl (ETCDCTL_CACERT, _CERT, _KEY), read. */
+export function labEtcdTls(lab: BenchLab): TlsMaterial {
+  return loadTlsFiles({ ca: lab.env.ETCDCTL_CACERT, cert: lab.env.ETCDCTL_CERT, key: lab.env.ETCDCTL_KEY });
 }

@@ -19,6 +19,8 @@ Writes bench/results/<UTC>.json and bench/results/latest.json.
   --sweep <ms,…>          raft poll periods after inject to sweep (default 20,50,100,250; "" to skip)
   --sweep-iterations <n>  runs per sweep point (default: --iterations)
   --soak <n>              drills run in one process for the memory check (default 50, 3 with --quick; 0 skips)
+  --transport-calls <n>   etcd status calls per round in the transport comparison (JSON gateway vs
+                          etcd3 gRPC, 4 rounds; default 3000, 500 with --quick; 0 skips)
   --name <name>           lab name (default bench; env KHA_BENCH_NAME)
   --net <k>               lab subnet 198.18.<k>.0/24 (default 31; env KHA_BENCH_NET)
   --dir <dir>             lab dir (default /tmp/kha-bench-lab-<name>; env KHA_BENCH_DIR); a lab
@@ -36,6 +38,7 @@ export interface Options extends LabSpec {
   sweep: number[];
   sweepIterations: number;
   soak: number;
+  transportCalls: number;
   results: string;
   keepLab: boolean;
 }
@@ -50,6 +53,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, root: strin
       sweep: { type: 'string' },
       'sweep-iterations': { type: 'string' },
       soak: { type: 'string' },
+      'transport-calls': { type: 'string' },
       name: { type: 'string' },
       net: { type: 'string' },
       dir: { type: 'string' },
@@ -90,6 +94,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, root: strin
     sweepIterations: int(values['sweep-iterations'], '--sweep-iterations') ?? iterations,
     // the target is "memory flat over 50 iterations"; fewer drills are mostly warm-up
     soak: int(values.soak, '--soak') ?? int(env.KHA_BENCH_SOAK, 'KHA_BENCH_SOAK') ?? (quick ? 3 : 50),
+    transportCalls: int(values['transport-calls'], '--transport-calls') ?? (quick ? 500 : 3000),
     name,
     net,
     dir: path.resolve(values.dir ?? env.KHA_BENCH_DIR ?? path.join(os.tmpdir(), `kha-bench-lab-${name}`)),

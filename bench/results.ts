@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { RunAnalysis } from './analyze.js';
 import { LEADER_ELECTION_VERBOSITY, type BenchLab } from './lab.js';
 import type { Machine, Versions } from './machine.js';
+import { transportTable, type TransportComparison } from './transport.js';
 import type { Options } from './options.js';
 import { accuracyRows, memoryFigures, overheadFigures, sweepRows, targets } from './summary.js';
 import { renderAll } from './table.js';
@@ -47,6 +48,7 @@ interface ResultsInput {
   runs: IterationRecord[];
   sweepRuns: IterationRecord[];
   soak: Soak | undefined;
+  transport: TransportComparison | undefined;
 }
 
 /** Exit codes, retries and units started again, per drill and poll period. */
@@ -138,17 +140,21 @@ export function writeResults(i: ResultsInput): { table: string; file: string; du
     targets: tgs,
     outcomes,
     soak: i.soak,
+    transport: i.transport ?? null,
     runs: i.runs.map(compact),
     sweepRuns: i.sweepRuns.filter((r) => r.pollMs !== i.defaultPollMs).map(compact),
   };
-  const table = renderAll({
-    accuracy,
-    overhead,
-    sweep,
-    memory,
-    targets: tgs,
-    defaultPollMs: i.defaultPollMs,
-  });
+  const table = [
+    renderAll({
+      accuracy,
+      overhead,
+      sweep,
+      memory,
+      targets: tgs,
+      defaultPollMs: i.defaultPollMs,
+    }),
+    ...(i.transport ? ['', transportTable(i.transport)] : []),
+  ].join('\n');
   mkdirSync(i.opts.results, { recursive: true });
   const stamp = i.startedAt
     .toISOString()

@@ -40,6 +40,7 @@ import {
   groundTruth,
   heal,
   labDown,
+  labEtcdTls,
   labUp,
   LEADER_ELECTION_VERBOSITY,
   onLaptopSide,
@@ -51,6 +52,7 @@ import { durationMs, HELP, parseOptions } from './options.js';
 import { writeResults, type IterationRecord } from './results.js';
 import { fmtMs } from './table.js';
 import { parseTimeline } from './timeline.js';
+import { compareTransports, transportTable, type TransportComparison } from './transport.js';
 
 const LEASE = 'kube-system/kube-scheduler';
 const OBSERVER_PERIOD_MS = 1000;
@@ -132,6 +134,20 @@ async function main(): Promise<number> {
       `versions: node ${vers.node}, Kubernetes ${vers.kubernetes}, etcd ${vers.etcd}, kubectl ${vers.kubectl}, haproxy ${vers.haproxy}, kha-drill ${vers.khaDrill} (${vers.commit})`,
     );
     const [ns, leaseName] = LEASE.split('/') as [string, string];
+
+    // the poll transport, on the quiet cluster before any drill
+    let transport: TransportComparison | undefined;
+    if (opts.transportCalls > 0) {
+      const endpoint = lab.etcdEndpoints[0]!;
+      log(
+        `transport: ${opts.transportCalls} status calls × 4 rounds each, JSON gateway vs etcd3 gRPC, to ${endpoint}`,
+      );
+      transport = await compareTransports(endpoint, labEtcdTls(lab), {
+        calls: opts.transportCalls,
+        rounds: 4,
+      });
+      log(transportTable(transport));
+    }
 
     // the poll period that times the election: the raft watcher's faultInterval, defaults applied
     const killRaft = Drill.parse(parseDocument(readFileSync(drillFile('etcd-leader-kill'), 'utf8')).toJS())
@@ -291,6 +307,7 @@ async function main(): Promise<number> {
       runs,
       sweepRuns,
       soak,
+      transport,
     });
     process.stdout.write(`\n${table}\n\n`);
     process.stdout.write(`results: ${file} (and latest.json); ${durationS} s\n`);
