@@ -44,12 +44,13 @@ const procSamples = (fromMs: number, n: number): ProcSample[] =>
 
 const base = (
   f: ReturnType<typeof fixture>,
-): Omit<RunInput, 'drill' | 'measure' | 'elections' | 'leaseLog' | 'unitLog'> => ({
+): Omit<RunInput, 'drill' | 'measure' | 'elections' | 'leaseLog' | 'unitLog' | 'unit'> => ({
   pollMs: 100,
   exitCode: 0,
   metrics: f.metrics,
   events: f.events,
   lease: 'kube-system/kube-scheduler',
+  fault: 'process',
   proc: procSamples(f.m.wallMs - 500, 200),
   ticksPerS: 100,
   spawnMs: f.m.wallMs - 300,
@@ -70,13 +71,23 @@ describe('analyzeRun on recorded runs', () => {
       ),
     ];
     const observedAt = electedMs + 400;
+    // systemd's record of the killed leader's process leaving, 30 ms before the command returned
+    const exitMs = f.injectMs - 30;
+    const unitLog = unitLogOf(
+      parseJournal(
+        systemdJournalLine(exitMs, 'etcd.service: Main process exited, code=killed, status=9/KILL'),
+      ),
+      'master-1',
+      'etcd',
+    );
     const a = analyzeRun({
       ...base(f),
       drill: 'etcd-leader-kill',
       measure: 'raft',
+      unit: 'etcd',
       elections,
       leaseLog: [],
-      unitLog: [],
+      unitLog,
       observer: {
         etcd: [
           {
@@ -97,16 +108,18 @@ describe('analyzeRun on recorded runs', () => {
     const c = a.checks[0]!;
     const measured = metric(f.metrics, 'raft.reelection_s').value!;
     expect(c.metric).toBe('raft.reelection_s');
-    // the truth lost its sub-millisecond part to zap's millisecond timestamps
-    expect(c.errorMs!).toBeCloseTo((measured - Number(f.truth['raft.reelection_s'])) * 1000, 0);
-    expect(Math.abs(c.errorMs!)).toBeLessThan(150);
+    // end to end: the election's zap line (milliseconds) minus systemd's record of the kill
+    const truthMs = Math.floor(electedMs) - exitMs;
+    expect(c.truthS! * 1000).toBeCloseTo(truthMs, 6);
+    expect(c.errorMs!).toBeCloseTo(measured * 1000 - truthMs, 6);
     expect(c.boundS).toBeGreaterThan(0);
+    // the operator's clock starts when their command returns, 30 ms after the process left
     expect(a.observer['raft.reelection_s']!.errorMs).toBeCloseTo(
-      400 + (electedMs - Math.floor(electedMs)),
+      400 - 30 + (electedMs - Math.floor(electedMs)),
       6,
     );
     expect(a.observer['raft.reelection_s']!.errorStartMs).toBeCloseTo(
-      300 + (electedMs - Math.floor(electedMs)),
+      300 - 30 + (electedMs - Math.floor(electedMs)),
       6,
     );
     expect(a.injectAfterSpawnS).toBeCloseTo(0.3 + f.m.tInject!, 6);
@@ -130,7 +143,7 @@ describe('analyzeRun on recorded runs', () => {
       // klog keeps microseconds
       const us = (ms: number) => Math.round(ms * 1000) / 1000;
       const acquiredMs = us(f.injectMs + Number(f.truth['lease.takeover_s']) * 1000);
-      const faultMs = f.m.wallMs + f.m.tFault! * 1000;
+      const faultMs = f.m.wallMs + f.m.tCommand! * 1000;
       const oldEnd = us(faultMs - 250.5);
       // what systemd logs about the old holder's unit: SIGKILL, or a graceful stop (a release)
       const crash = name === 'scheduler-crash';
@@ -139,10 +152,14 @@ describe('analyzeRun on recorded runs', () => {
             faultMs + 40,
             'kube-scheduler.service: Main process exited, code=killed, status=9/KILL',
           )
-        : systemdJournalLine(
-            faultMs + 40,
-            'Stopping kube-scheduler.service - Kubernetes Scheduler (kha-drill lab)...',
-          );
+        : [
+            systemdJournalLine(
+              faultMs + 40,
+              'Stopping kube-scheduler.service - Kubernetes Scheduler (kha-drill lab)...',
+            ),
+            // the process left after the new holder took the Lease: released during the stop
+            systemdJournalLine(acquiredMs + 100, 'Stopped kube-scheduler.service - Kubernetes Scheduler.'),
+          ].join('\n');
       const oldJournal = parseJournal(
         [
           leaseJournalLine(faultMs - 1250, 80, 'Successfully renewed lease'),
@@ -150,6 +167,8 @@ describe('analyzeRun on recorded runs', () => {
           unitLine,
         ].join('\n'),
       );
+      // the duration counts from the process leaving, or, released during the stop, from its start
+      const fromMs = faultMs + 40;
       const newJournal = parseJournal(
         [
           leaseJournalLine(acquiredMs, 81, 'Successfully acquired lease'),
@@ -160,9 +179,13 @@ describe('analyzeRun on recorded runs', () => {
         ...base(f),
         drill: name,
         measure: 'lease',
+        unit: 'kube-scheduler',
         elections: [],
         leaseLog: [...leaseLogOf(oldJournal, oldM), ...leaseLogOf(newJournal, newM)],
-        unitLog: [...unitLogOf(oldJournal, oldM), ...unitLogOf(newJournal, newM)],
+        unitLog: [
+          ...unitLogOf(oldJournal, oldM, 'kube-scheduler'),
+          ...unitLogOf(newJournal, newM, 'kube-scheduler'),
+        ],
         observer: {
           etcd: [],
           lease: [
@@ -173,9 +196,14 @@ describe('analyzeRun on recorded runs', () => {
       });
       const [takeover, leaderless] = a.checks;
       const measured = metric(f.metrics, 'lease.takeover_s').value!;
-      expect(takeover!.errorMs!).toBeCloseTo((measured - Number(f.truth['lease.takeover_s'])) * 1000, 2);
-      expect(Math.abs(takeover!.errorMs!)).toBeLessThan(150);
-      expect(a.observer['lease.takeover_s']!.errorMs).toBeCloseTo(640, 6);
+      expect(takeover!.truthS! * 1000).toBeCloseTo(acquiredMs - fromMs, 6);
+      expect(takeover!.errorMs!).toBeCloseTo(measured * 1000 - (acquiredMs - fromMs), 6);
+      if (!crash) expect(takeover!.note).toMatch(/released during the stop/);
+      // the operator's value: the poll that showed it, from their command's return
+      expect(a.observer['lease.takeover_s']!.errorMs).toBeCloseTo(
+        acquiredMs + 640 - f.injectMs - (acquiredMs - fromMs),
+        6,
+      );
       if (crash) {
         expect(a.problems).toEqual([]);
         expect(leaderless!.truthS).toBeCloseTo((acquiredMs - oldEnd) / 1000, 9);
@@ -202,17 +230,20 @@ describe('analyzeRun on recorded runs', () => {
       ...base(f),
       drill: 'scheduler-crash',
       measure: 'lease',
+      unit: 'kube-scheduler',
       elections: [],
       leaseLog: [],
       unitLog: [],
     });
     expect(a.checks.every((c) => c.errorMs === null)).toBe(true);
-    expect(a.problems[0]).toMatch(/lease truth: no acquired\/renewed line before the fault/);
+    expect(a.problems[0]).toMatch(/fault truth: no systemd record of kube-scheduler's process leaving/);
+    expect(a.problems[1]).toMatch(/lease truth: no acquired\/renewed line before the fault/);
     const none = analyzeRun({
       ...base(f),
       events: [],
       drill: 'x',
       measure: 'raft',
+      unit: 'etcd',
       elections: [],
       leaseLog: [],
       unitLog: [],
@@ -224,7 +255,7 @@ describe('analyzeRun on recorded runs', () => {
 describe('timeline reading', () => {
   it('maps the inject step and observe phase, and counts requests per subject per second', () => {
     const f = fixture('scheduler-failover');
-    expect(f.m.tFault).toBeCloseTo(1.508525, 6);
+    expect(f.m.tCommand).toBeCloseTo(1.508525, 6);
     expect(f.m.tInject).toBeCloseTo(2.691793, 6);
     expect(f.m.observe).toEqual({ start: 2.692233, end: 4.382139 });
     const events: TimelineEvent[] = [

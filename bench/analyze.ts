@@ -8,7 +8,19 @@ import type { TimelineEvent } from '../src/timeline/events.js';
 import { firstLeaseChange, firstRaftChange, type EtcdSample, type LeaseSample } from './observer.js';
 import { windowCost, type ProcSample, type WindowCost } from './procstat.js';
 import { momentsOf, requestRates, wallOf, type RequestRates } from './timeline.js';
-import { leaseTruth, raftTruth, type Elected, type LeaseLog, type UnitLog } from './truth.js';
+import {
+  faultTruth,
+  leaseFaultMs,
+  leaseTruth,
+  raftTruth,
+  type Elected,
+  type FaultTruth,
+  type LeaseLog,
+  type UnitLog,
+} from './truth.js';
+
+/** journald receives systemd's line a little after the event; the laptop starts the command before it */
+const FAULT_SLACK_MS = 50;
 
 export type Measure = 'raft' | 'lease';
 
@@ -17,7 +29,11 @@ export interface TimingCheck {
   /** kha-drill's value and ± bound, s */
   measuredS: number | null;
   boundS: number | null;
-  /** the ground truth on the same scale (s after t_inject) */
+  /**
+   * the ground truth of the duration, end to end: the component's own record of the outcome minus
+   * the fault's true moment (systemd's record of the process leaving, or a partition's command
+   * return), s
+   */
   truthS: number | null;
   /** measured − truth, ms (null when either is missing) */
   errorMs: number | null;
@@ -25,7 +41,10 @@ export interface TimingCheck {
 }
 
 export interface ObserverCheck {
-  /** when the operator sees the change (the poll's output complete) − truth, ms */
+  /**
+   * the operator's duration (the poll's output complete, the clock started when their inject
+   * command returned) − the true duration, ms
+   */
   errorMs: number | null;
   /** the same with the poll's start time instead */
   errorStartMs: number | null;
@@ -57,9 +76,16 @@ export interface RunInput {
   elections: readonly Elected[];
   /** the leader-election klog lines of every master's unit behind `lease` */
   leaseLog: readonly LeaseLog[];
-  /** systemd's lines about that unit on every master */
+  /** systemd's lines about etcd and the Lease units on every master */
   unitLog: readonly UnitLog[];
   lease: string;
+  /** the unit the drill's fault hits (its systemd record is the fault's true moment) */
+  unit: string;
+  /**
+   * `process`: the fault is the unit's process leaving, recorded by systemd; `rule`: a partition,
+   * in place when its command returns (nothing logs it)
+   */
+  fault: 'process' | 'rule';
   observer?: { etcd: readonly EtcdSample[]; lease: readonly LeaseSample[] };
   proc: readonly ProcSample[];
   ticksPerS: number;
@@ -128,12 +154,13 @@ export function analyzeRun(input: RunInput): RunAnalysis {
     problems.push(m);
     return out;
   }
-  if (m.tInject === null || m.tFault === null) {
+  if (m.tInject === null || m.tCommand === null) {
     problems.push('no inject step succeeded');
     return out;
   }
   const injectMs = wallOf(m, m.tInject);
-  const faultMs = wallOf(m, m.tFault);
+  /** the inject command's start: the truths' and observer's search for "after the fault" starts here */
+  const faultMs = wallOf(m, m.tCommand);
   out.injectAfterSpawnS = (injectMs - input.spawnMs) / 1000;
   if (m.steadyEnd !== null && m.injectStart !== null)
     out.injectBreakdown = {
@@ -152,27 +179,51 @@ export function analyzeRun(input: RunInput): RunAnalysis {
     out.rates = requestRates(input.events, m.observe.start, m.observe.end);
   }
 
+  // the fault's true moment: systemd's record of the victim's process leaving, looked for from
+  // the inject command's start (minus the journal's lag) to well after a --no-block stop returns
+  let fault: FaultTruth | null = null;
+  if (input.fault === 'process') {
+    const f = faultTruth(input.unitLog, input.unit, faultMs - FAULT_SLACK_MS, injectMs + 70_000);
+    if (typeof f === 'string') problems.push(`fault truth: ${f}`);
+    else fault = f;
+  }
+  const ruleNote = "a partition is logged by nothing: its true moment is taken as the command's return";
+
   if (input.measure === 'raft') {
     const truth = raftTruth(input.elections, faultMs);
-    const truthS = typeof truth === 'string' ? null : (truth.electedMs - injectMs) / 1000;
     if (typeof truth === 'string') problems.push(`raft truth: ${truth}`);
-    out.checks.push(check(metricOf(input.metrics, 'raft.reelection_s'), 'raft.reelection_s', truthS));
-    if (input.observer && typeof truth !== 'string') {
+    const fromMs = input.fault === 'rule' ? injectMs : (fault?.exitMs ?? null);
+    const truthS = typeof truth === 'string' || fromMs === null ? null : (truth.electedMs - fromMs) / 1000;
+    out.checks.push(
+      check(
+        metricOf(input.metrics, 'raft.reelection_s'),
+        'raft.reelection_s',
+        truthS,
+        input.fault === 'rule' ? ruleNote : undefined,
+      ),
+    );
+    if (input.observer && typeof truth !== 'string' && truthS !== null) {
       const seen = firstRaftChange(input.observer.etcd, faultMs);
       out.observer['raft.reelection_s'] =
         typeof seen === 'string'
           ? { errorMs: null, errorStartMs: null, note: seen }
-          : { errorMs: seen.done - truth.electedMs, errorStartMs: seen.at - truth.electedMs };
+          : {
+              errorMs: seen.done - injectMs - truthS * 1000,
+              errorStartMs: seen.at - injectMs - truthS * 1000,
+            };
     }
   } else {
     const truth = leaseTruth(input.leaseLog, input.unitLog, faultMs, input.lease);
     if (typeof truth === 'string') problems.push(`lease truth: ${truth}`);
     const ok = typeof truth !== 'string';
+    const from = ok && fault ? leaseFaultMs(fault, truth.acquiredMs) : null;
+    const truthS = ok && from ? (truth.acquiredMs - from.ms) / 1000 : null;
     out.checks.push(
       check(
         metricOf(input.metrics, 'lease.takeover_s'),
         'lease.takeover_s',
-        ok ? (truth.acquiredMs - injectMs) / 1000 : null,
+        truthS,
+        from?.released ? "released during the stop: counted from the stop's start" : undefined,
       ),
     );
     out.checks.push(
@@ -187,12 +238,15 @@ export function analyzeRun(input: RunInput): RunAnalysis {
           : undefined,
       ),
     );
-    if (input.observer && ok) {
+    if (input.observer && ok && truthS !== null) {
       const seen = firstLeaseChange(input.observer.lease, faultMs);
       out.observer['lease.takeover_s'] =
         typeof seen === 'string'
           ? { errorMs: null, errorStartMs: null, note: seen }
-          : { errorMs: seen.done - truth.acquiredMs, errorStartMs: seen.at - truth.acquiredMs };
+          : {
+              errorMs: seen.done - injectMs - truthS * 1000,
+              errorStartMs: seen.at - injectMs - truthS * 1000,
+            };
     }
   }
   for (const c of out.checks)

@@ -38,8 +38,8 @@ export interface BenchLab {
   etcdVersion: string;
 }
 
-/** The unit whose journal holds the Lease lines of each Lease the bench judges. */
-export const LEASE_UNIT = 'kube-scheduler';
+/** The units whose journals hold the Lease lines of the Leases the bench judges. */
+export const LEASE_UNITS = ['kube-scheduler', 'kube-controller-manager'];
 /** client-go logs each renewal at klog verbosity 5 only: the old holder's last renewal is truth */
 export const LEADER_ELECTION_VERBOSITY = 5;
 const UNITS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
@@ -140,7 +140,9 @@ export async function heal(lab: BenchLab): Promise<string[]> {
 
 export interface GroundTruth {
   elections: Elected[];
+  /** the leader-election lines of every Lease unit */
   leaseLog: LeaseLog[];
+  /** systemd's lines about etcd and the Lease units */
   unitLog: UnitLog[];
 }
 
@@ -148,24 +150,28 @@ const SPLIT = '--kha-bench-split--';
 
 /**
  * Every master's journal after a run: etcd's "elected leader" lines since the lab started (few,
- * and the term in force at the fault may be old), and the Lease unit's lines from `sinceMs` on.
+ * and the term in force at the fault may be old), and from `sinceMs` on, systemd's lines about
+ * etcd (the fault's true moment of an etcd kill) and the Lease units' lines (their leader
+ * election and systemd's records of their stop or death).
  */
 export async function groundTruth(lab: BenchLab, sinceMs: number): Promise<GroundTruth> {
+  const units = ['etcd', ...LEASE_UNITS];
   const command = [
     `${journalCommand('etcd')} --grep 'elected leader'`,
-    `echo ${SPLIT}`,
-    journalCommand(LEASE_UNIT, sinceMs),
+    ...units.flatMap((u) => [`echo ${SPLIT}`, journalCommand(u, sinceMs)]),
   ].join('; ');
   const out: GroundTruth = { elections: [], leaseLog: [], unitLog: [] };
   await Promise.all(
     lab.masters.map(async (m) => {
       const r = await ssh(lab, m.address, command, 60_000);
-      const [etcd = '', lease = ''] = r.stdout.split(SPLIT);
+      const [elected = '', ...perUnit] = r.stdout.split(SPLIT);
       if (r.code !== 0) log(`ground truth: ssh ${m.name} exit ${r.code}: ${r.stderr.trim().slice(-200)}`);
-      out.elections.push(...electionsOf(parseJournal(etcd), m.name));
-      const entries = parseJournal(lease);
-      out.leaseLog.push(...leaseLogOf(entries, m.name));
-      out.unitLog.push(...unitLogOf(entries, m.name));
+      out.elections.push(...electionsOf(parseJournal(elected), m.name));
+      units.forEach((unit, i) => {
+        const entries = parseJournal(perUnit[i] ?? '');
+        if (unit !== 'etcd') out.leaseLog.push(...leaseLogOf(entries, m.name));
+        out.unitLog.push(...unitLogOf(entries, m.name, unit));
+      });
     }),
   );
   return out;

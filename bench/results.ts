@@ -29,12 +29,14 @@ export interface Soak {
 }
 
 export const GROUND_TRUTH = {
-  raft: 'etcd journal on every master (journalctl -u etcd -o json over SSH): the first zap "raft.node: <id> elected leader <id> at term N" line above the pre-fault term, across members (ms resolution)',
+  fault:
+    'the fault\'s true moment, from systemd on the victim master (journalctl -u <unit> -o json over SSH, µs): the unit\'s main process leaving ("Main process exited, code=killed" after a kill, "Stopped …" after a stop); a Lease taken before that (released during a graceful stop) counts from the stop\'s "Stopping …" line; a partition is logged by nothing, so its moment is the inject command\'s return',
+  raft: 'etcd journal on every master: the first zap "raft.node: <id> elected leader <id> at term N" line above the pre-fault term, across members (ms resolution); re-election = that − the fault\'s true moment',
   lease:
-    'kube-scheduler journal on every master: the new holder\'s klog "Successfully acquired lease" line (µs) on a master other than the pre-fault holder; takeover = that − t_inject',
+    'kube-scheduler / kube-controller-manager journal on every master: the new holder\'s klog "Successfully acquired lease" line (µs) on a master other than the pre-fault holder; takeover = that − the fault\'s true moment',
   leaderless: `after a crash (systemd: "Main process exited, code=killed"): that acquired line − the old holder's last klog "Successfully renewed lease" line (logged at --vmodule=leaderelection=${LEADER_ELECTION_VERBOSITY}, lab up --leader-election-verbosity ${LEADER_ELECTION_VERBOSITY}); after a graceful stop (systemd: "Stopping …") none: client-go logs a successful release at no verbosity`,
   observer:
-    "the lab's etcdctl endpoint status -w json and kubectl get lease -o json once a second; stamped at the start of the poll that first showed the change",
+    "the lab's etcdctl endpoint status -w json and kubectl get lease -o json once a second; the operator's duration runs from their inject command's return to the end of the poll that first showed the change",
 };
 
 interface ResultsInput {

@@ -54,7 +54,7 @@ import { fmtMs } from './table.js';
 import { parseTimeline } from './timeline.js';
 import { compareTransports, transportTable, type TransportComparison } from './transport.js';
 
-const LEASE = 'kube-system/kube-scheduler';
+const SCHEDULER_LEASE = 'kube-system/kube-scheduler';
 const OBSERVER_PERIOD_MS = 1000;
 /** journal lines of the Lease unit from this long before a run's spawn: the holder's renewals */
 const TRUTH_LOOKBACK_MS = 5000;
@@ -69,7 +69,39 @@ interface Spec {
   file: string;
   measure: Measure;
   pollMs: number;
+  /** the Lease judged (and the runbook observer's `kubectl get lease`) */
+  lease: string;
+  /** the unit the fault hits, and whether systemd records the fault (see analyzeRun) */
+  unit: string;
+  fault: 'process' | 'rule';
 }
+
+/** The drills the bench judges, what each measures and where the fault's true moment is recorded. */
+const DRILLS: Omit<Spec, 'file' | 'pollMs'>[] = [
+  { drill: 'etcd-leader-kill', measure: 'raft', lease: SCHEDULER_LEASE, unit: 'etcd', fault: 'process' },
+  { drill: 'etcd-leader-partition', measure: 'raft', lease: SCHEDULER_LEASE, unit: 'etcd', fault: 'rule' },
+  {
+    drill: 'scheduler-crash',
+    measure: 'lease',
+    lease: SCHEDULER_LEASE,
+    unit: 'kube-scheduler',
+    fault: 'process',
+  },
+  {
+    drill: 'scheduler-failover',
+    measure: 'lease',
+    lease: SCHEDULER_LEASE,
+    unit: 'kube-scheduler',
+    fault: 'process',
+  },
+  {
+    drill: 'controller-manager-failover',
+    measure: 'lease',
+    lease: 'kube-system/kube-controller-manager',
+    unit: 'kube-controller-manager',
+    fault: 'process',
+  },
+];
 
 function runDirIn(out: string): string | null {
   if (!existsSync(out)) return null;
@@ -133,7 +165,6 @@ async function main(): Promise<number> {
     log(
       `versions: node ${vers.node}, Kubernetes ${vers.kubernetes}, etcd ${vers.etcd}, kubectl ${vers.kubectl}, haproxy ${vers.haproxy}, kha-drill ${vers.khaDrill} (${vers.commit})`,
     );
-    const [ns, leaseName] = LEASE.split('/') as [string, string];
 
     // the poll transport, on the quiet cluster before any drill
     let transport: TransportComparison | undefined;
@@ -178,7 +209,7 @@ async function main(): Promise<number> {
         const observer = new RunbookObserver({
           etcdEndpoints: lab.etcdEndpoints,
           kubeconfig: lab.kubeconfig,
-          lease: { namespace: ns, name: leaseName },
+          lease: { namespace: spec.lease.split('/')[0]!, name: spec.lease.split('/')[1]! },
           periodMs: OBSERVER_PERIOD_MS,
           env: lab.env,
           etcdctl: lab.etcdctl,
@@ -215,7 +246,9 @@ async function main(): Promise<number> {
           metrics: report?.metrics ?? [],
           events,
           ...truth,
-          lease: LEASE,
+          lease: spec.lease,
+          unit: spec.unit,
+          fault: spec.fault,
           observer: { etcd: observer.etcd, lease: observer.lease },
           proc: h.samples,
           ticksPerS: ticks,
@@ -236,11 +269,9 @@ async function main(): Promise<number> {
     };
 
     const runs: IterationRecord[] = [];
-    const specs: Spec[] = [
-      { drill: 'etcd-leader-kill', measure: 'raft' },
-      { drill: 'scheduler-crash', measure: 'lease' },
-      { drill: 'scheduler-failover', measure: 'lease' },
-    ].map((s) => ({ ...s, measure: s.measure as Measure, file: drillFile(s.drill), pollMs: defaultPollMs }));
+    const specs: Spec[] = DRILLS.filter((d) => opts.drills.length === 0 || opts.drills.includes(d.drill)).map(
+      (d) => ({ ...d, file: drillFile(d.drill), pollMs: defaultPollMs }),
+    );
     for (const spec of specs)
       for (let i = 1; i <= opts.iterations; i++) runs.push(await iterate(spec, i, opts.iterations));
 
@@ -256,8 +287,7 @@ async function main(): Promise<number> {
       const file = path.join(tmp, 'drills', `etcd-leader-kill-poll-${pollMs}ms.yaml`);
       writeFileSync(file, doc.toString());
       const n = opts.sweepIterations;
-      for (let i = 1; i <= n; i++)
-        sweepRuns.push(await iterate({ drill: 'etcd-leader-kill', file, measure: 'raft', pollMs }, i, n));
+      for (let i = 1; i <= n; i++) sweepRuns.push(await iterate({ ...DRILLS[0]!, file, pollMs }, i, n));
     }
 
     // memory: one process, the same drill repeated; RSS as each drill ended

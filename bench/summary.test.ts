@@ -97,10 +97,12 @@ describe('summary', () => {
     const t = targets(accuracyRows(runs), overheadFigures(runs), memoryFigures(runs));
     const by = Object.fromEntries(t.map((x) => [x.name, x.met]));
     expect(by).toEqual({
-      'p95 error raft.reelection_s': false,
-      'p95 error lease.takeover_s': true,
+      'p95 error raft.reelection_s (end to end)': false,
+      'p95 error lease.takeover_s (end to end)': true,
+      'p95 error lease.leaderless_s (end to end)': null,
+      'truths inside the printed ± bound': true,
       'vs the 1 s runbook observer (p95)': false,
-      'command start → fault injected': true,
+      'command start → fault injected (p95)': false,
       'harness CPU while observing': true,
       'memory flat over repeated drills': null,
     });

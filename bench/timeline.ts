@@ -20,8 +20,8 @@ export function parseTimeline(text: string): TimelineEvent[] {
 export interface Moments {
   /** epoch ms of t = 0 */
   wallMs: number;
-  /** t of the first successful inject step's start / end */
-  tFault: number | null;
+  /** t of the first successful inject step's start (its command started) / end (it returned) */
+  tCommand: number | null;
   tInject: number | null;
   observe: { start: number; end: number } | null;
   /** end of the steady-state phase, start of the inject phase */
@@ -37,7 +37,7 @@ export function momentsOf(events: readonly TimelineEvent[]): Moments | string {
   const wallMs = Date.parse(header.wallTime);
   if (Number.isNaN(wallMs)) return `the run header's wallTime is not a time: ${header.wallTime}`;
   const starts = new Map<number, number>();
-  let tFault: number | null = null;
+  let tCommand: number | null = null;
   let tInject: number | null = null;
   let obsStart: number | null = null;
   let obsEnd: number | null = null;
@@ -48,7 +48,7 @@ export function momentsOf(events: readonly TimelineEvent[]): Moments | string {
       if (e.state === 'start') starts.set(e.index, e.t);
       else if (e.ok && tInject === null) {
         tInject = e.t;
-        tFault = starts.get(e.index) ?? e.t;
+        tCommand = starts.get(e.index) ?? e.t;
       }
     } else if (e.kind === 'phase' && e.phase === 'observe') {
       if (e.state === 'start') obsStart ??= e.t;
@@ -59,7 +59,7 @@ export function momentsOf(events: readonly TimelineEvent[]): Moments | string {
   const observe = obsStart !== null ? { start: obsStart, end: obsEnd ?? events[events.length - 1]!.t } : null;
   return {
     wallMs,
-    tFault,
+    tCommand,
     tInject,
     observe,
     steadyEnd,

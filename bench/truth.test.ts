@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { parseJournal } from '../lab/src/truth.js';
 import { electedJournalLine, journalLine, leaseJournalLine, systemdJournalLine } from './journal-text.js';
-import { electionsOf, leaseLogOf, leaseTruth, raftTruth, unitLogOf } from './truth.js';
+import {
+  electionsOf,
+  faultTruth,
+  leaseFaultMs,
+  leaseLogOf,
+  leaseTruth,
+  raftTruth,
+  unitLogOf,
+} from './truth.js';
 
 const at = (iso: string) => Date.parse(iso);
 const journal = (...lines: string[]) => parseJournal(lines.join('\n'));
@@ -75,7 +83,10 @@ describe("the scheduler's journal", () => {
       ...leaseLogOf(m2, 'master-2'),
       ...leaseLogOf(m3, 'master-3'),
     ];
-    const units = [...unitLogOf(m1, 'master-1'), ...unitLogOf(m2, 'master-2')];
+    const units = [
+      ...unitLogOf(m1, 'master-1', 'kube-scheduler'),
+      ...unitLogOf(m2, 'master-2', 'kube-scheduler'),
+    ];
     return { lease, units };
   }
 
@@ -141,5 +152,35 @@ describe("the scheduler's journal", () => {
       ...leaseLogOf(journal(acquired(t0 + 8000, 90)), 'master-1'),
     ];
     expect(leaseTruth(back, [], t0 + 2200, LEASE)).toMatch(/held by master-1/);
+  });
+
+  it("the fault's true moment: systemd's record of the process leaving, and the stop that began it", () => {
+    const m1 = journal(
+      systemdJournalLine(t0 + 100, 'Stopping kube-scheduler.service - Kubernetes Scheduler...'),
+      systemdJournalLine(t0 + 900.5, 'Stopped kube-scheduler.service - Kubernetes Scheduler.'),
+    );
+    const m2 = journal(
+      // an older death, before the command started: not this fault
+      systemdJournalLine(
+        t0 - 5000,
+        'kube-scheduler.service: Main process exited, code=killed, status=9/KILL',
+      ),
+    );
+    const units = [
+      ...unitLogOf(m1, 'master-1', 'kube-scheduler'),
+      ...unitLogOf(m2, 'master-2', 'kube-scheduler'),
+    ];
+    const f = faultTruth(units, 'kube-scheduler', t0, t0 + 70_000);
+    if (typeof f === 'string') throw new Error(f);
+    expect(f).toMatchObject({ master: 'master-1', event: 'stopped' });
+    expect(f.exitMs - t0).toBeCloseTo(900.5, 6);
+    expect(f.stopStartMs! - t0).toBeCloseTo(100, 6);
+    // released during the stop (taken before the process left): from the stop's start
+    expect(leaseFaultMs(f, t0 + 500)).toEqual({ ms: f.stopStartMs, released: true });
+    // taken after the process left: from the process leaving
+    expect(leaseFaultMs(f, t0 + 2000)).toEqual({ ms: f.exitMs, released: false });
+    // another unit's lines are not this fault, nor lines outside the window
+    expect(faultTruth(units, 'etcd', t0, t0 + 70_000)).toMatch(/no systemd record of etcd/);
+    expect(faultTruth(units, 'kube-scheduler', t0 + 1000, t0 + 70_000)).toMatch(/no systemd record/);
   });
 });

@@ -93,6 +93,8 @@ export interface UnitLog {
   tsMs: number;
   event: UnitLine['event'];
   master: string;
+  /** the unit the line is about (etcd, kube-scheduler, …) */
+  unit: string;
 }
 
 /** One master's kube-scheduler (or kube-controller-manager) journal: its leader-election lines. */
@@ -106,8 +108,56 @@ export function leaseLogOf(entries: readonly JournalEntry[], master: string): Le
 }
 
 /** The same journal's systemd lines about the unit. */
-export function unitLogOf(entries: readonly JournalEntry[], master: string): UnitLog[] {
-  return unitLines([...entries]).map((u) => ({ tsMs: u.realtimeUs / 1000, event: u.event, master }));
+export function unitLogOf(entries: readonly JournalEntry[], master: string, unit: string): UnitLog[] {
+  return unitLines([...entries]).map((u) => ({ tsMs: u.realtimeUs / 1000, event: u.event, master, unit }));
+}
+
+export interface FaultTruth {
+  /** systemd's record of the unit's main process leaving (killed, exited, or the stop done), epoch ms */
+  exitMs: number;
+  /** the master it happened on */
+  master: string;
+  event: UnitLine['event'];
+  /** systemd's "Stopping …" line before it on that master, when the fault was a stop */
+  stopStartMs?: number;
+}
+
+const EXIT_EVENTS: ReadonlySet<UnitLine['event']> = new Set(['killed', 'exited', 'stopped']);
+
+/**
+ * The fault's true moment from systemd's own lines: the first record of `unit`'s main process
+ * leaving in [fromMs, untilMs] (the inject command's start, minus the logs' lag, to well after its
+ * return: a stop with --no-block returns before the process has left), on any master, and the
+ * "Stopping" line that began it.
+ */
+export function faultTruth(
+  units: readonly UnitLog[],
+  unit: string,
+  fromMs: number,
+  untilMs: number,
+): FaultTruth | string {
+  const mine = units.filter((u) => u.unit === unit).sort((a, b) => a.tsMs - b.tsMs);
+  const exit = mine.find((u) => EXIT_EVENTS.has(u.event) && u.tsMs >= fromMs && u.tsMs <= untilMs);
+  if (!exit) return `no systemd record of ${unit}'s process leaving after the inject command started`;
+  const stopping = mine
+    .filter(
+      (u) => u.master === exit.master && u.event === 'stopping' && u.tsMs >= fromMs && u.tsMs <= exit.tsMs,
+    )
+    .pop();
+  const t: FaultTruth = { exitMs: exit.tsMs, master: exit.master, event: exit.event };
+  if (stopping) t.stopStartMs = stopping.tsMs;
+  return t;
+}
+
+/**
+ * The moment a Lease duration counts from, as issue 14 defines it: the process leaving, except
+ * when the new holder took the Lease before that (released during a graceful stop), then the
+ * stop's start.
+ */
+export function leaseFaultMs(fault: FaultTruth, acquiredMs: number): { ms: number; released: boolean } {
+  if (acquiredMs < fault.exitMs && fault.stopStartMs !== undefined)
+    return { ms: fault.stopStartMs, released: true };
+  return { ms: fault.exitMs, released: false };
 }
 
 export interface LeaseTruth {
