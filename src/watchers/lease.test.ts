@@ -164,23 +164,46 @@ describe('lease watcher', () => {
     expect(summary(events)).toEqual(['blind-start', 'LIST:10:m2', 'blind-end']);
   });
 
-  it('restarts a watch that went silent', async () => {
-    const source = new FakeSource(
-      () => '10',
-      [
-        (_emit, open, signal) => {
-          open();
-          return new Promise((resolve) =>
-            signal.addEventListener('abort', () => resolve({ reason: 'aborted' })),
-          );
-        },
-      ],
-    );
+  const silentThenOpen = (): Script[] => [
+    (_emit, open, signal) => {
+      open();
+      return new Promise((resolve) => signal.addEventListener('abort', () => resolve({ reason: 'aborted' })));
+    },
+  ];
+
+  it('a silent watch whose Lease did not change (nobody renews it) missed nothing: not blind', async () => {
+    const source = new FakeSource(() => '10', silentThenOpen());
     const events = await run(source, 100, 30);
     expect(source.watches.length).toBeGreaterThanOrEqual(2);
+    // the check after the silence: a second list, same object version
+    expect(source.lists.length).toBeGreaterThanOrEqual(2);
+    expect(source.watches.every((w) => w.resourceVersion === '10')).toBe(true);
+    expect(summary(events)).toEqual(['blind-start', 'LIST:10:m2', 'blind-end']);
+  });
+
+  it('a silent watch whose Lease changed meanwhile was blind: restarted from its last version', async () => {
+    let n = 0;
+    const source = new FakeSource(() => (n++ === 0 ? '10' : '11'), silentThenOpen());
+    const events = await run(source, 100, 30);
+    expect(source.watches.length).toBeGreaterThanOrEqual(2);
+    expect(source.watches[1]!.resourceVersion).toBe('10');
     expect(events.some((e) => e.kind === 'blind' && e.reason === 'silent watch: no event for 30 ms')).toBe(
       true,
     );
     expect(events.at(-1)).toMatchObject({ kind: 'blind', state: 'end' });
+  });
+
+  it('a silent watch whose check fails is blind since the silence', async () => {
+    const source = new FakeSource(() => '10', silentThenOpen());
+    let lists = 0;
+    const list = source.listLeases.bind(source);
+    source.listLeases = async () => {
+      if (lists++ === 1) throw new Error('connect ECONNREFUSED');
+      return list();
+    };
+    const events = await run(source, 100, 30);
+    expect(events.some((e) => e.kind === 'blind' && e.reason === 'silent watch: no event for 30 ms')).toBe(
+      true,
+    );
   });
 });

@@ -102,6 +102,8 @@ async function watchOneLease(
   const inactivityMs = options.inactivityMs ?? 5000;
   const retryMs = options.retryMs ?? 100;
   let resourceVersion: string | null = null; // null: list first
+  /** the Lease object's resourceVersion as last seen (list or event): what a silent watch is checked against */
+  let objectVersion: string | null = null;
   let blind = true; // nothing seen yet: the first list ends this
   let delay = retryMs;
   timeline.append({ kind: 'blind', watcher: 'lease', subject: ref, state: 'start', reason: 'starting' });
@@ -128,6 +130,7 @@ async function watchOneLease(
         const lease = list.items.find((l) => l.metadata.name === name) ?? null;
         timeline.append(leaseEvent(ref, 'LIST', lease, list.metadata.resourceVersion, options.masters));
         resourceVersion = list.metadata.resourceVersion;
+        objectVersion = lease?.metadata.resourceVersion ?? null;
         see();
       }
       const watch = new AbortController();
@@ -168,6 +171,7 @@ async function watchOneLease(
             }
             resourceVersion = ev.object.metadata.resourceVersion;
             if (ev.type !== 'BOOKMARK') {
+              objectVersion = resourceVersion;
               timeline.append(leaseEvent(ref, ev.type, ev.object, resourceVersion, options.masters));
             }
           },
@@ -185,8 +189,20 @@ async function watchOneLease(
         resourceVersion = null; // 410: history compacted, list again
         continue;
       }
-      if (inactive) lose(silentWatchReason(inactivityMs));
-      else if (end.reason === 'error') lose(`watch broke: ${end.error ?? 'unknown'}`);
+      if (inactive) {
+        // A Lease nobody renews (its holder died) is silent by nature: ask for it. Unchanged since
+        // the last event, the watch missed nothing and carries on from there; changed, it was blind.
+        // A failed check leaves it blind since the last event, as before.
+        const now = await source
+          .listLeases(namespace, { fieldSelector, timeoutMs: requestTimeoutMs })
+          .catch((err: unknown) => {
+            lose(silentWatchReason(inactivityMs));
+            throw err;
+          });
+        if (stopping.aborted) break;
+        const current = now.items.find((l) => l.metadata.name === name)?.metadata.resourceVersion ?? null;
+        if (current !== objectVersion) lose(silentWatchReason(inactivityMs));
+      } else if (end.reason === 'error') lose(`watch broke: ${end.error ?? 'unknown'}`);
       // A clean end (server timeoutSeconds) is resumed from the last resourceVersion at once,
       // unless the server keeps closing empty watches straight away: then back off.
       if (end.reason !== 'aborted' && delivered === 0 && performance.now() - opened < 1000) {
