@@ -213,7 +213,11 @@ export function analyzeRun(input: RunInput): RunAnalysis {
             };
     }
   } else {
-    const truth = leaseTruth(input.leaseLog, input.unitLog, faultMs, input.lease);
+    // a release shows on the timeline as the Lease held by nobody, after the command started
+    const releasedSeen = input.events.some(
+      (e) => e.kind === 'lease' && e.lease === input.lease && e.t >= m.tCommand! && !e.holder,
+    );
+    const truth = leaseTruth(input.leaseLog, input.unitLog, faultMs, input.lease, releasedSeen);
     if (typeof truth === 'string') problems.push(`lease truth: ${truth}`);
     const ok = typeof truth !== 'string';
     const from = ok && fault ? leaseFaultMs(fault, truth.acquiredMs) : null;

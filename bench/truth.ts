@@ -191,6 +191,11 @@ export function leaseTruth(
   units: readonly UnitLog[],
   faultMs: number,
   lease: string,
+  /**
+   * whether the old holder released the Lease (the harness saw it held by nobody), when known;
+   * otherwise a stop of its unit stands for a release (kube-controller-manager never releases)
+   */
+  releasedSeen?: boolean,
 ): LeaseTruth | string {
   const mine = lines.filter((l) => l.lease === lease).sort((a, b) => a.tsMs - b.tsMs);
   const before = mine.filter((l) => l.tsMs <= faultMs && HOLDING.has(l.event)).pop();
@@ -200,13 +205,15 @@ export function leaseTruth(
   const next = mine.find((l) => l.tsMs > faultMs && l.event === 'acquired' && l.master !== oldHolder);
   if (!next) return `no other master acquired the Lease after the fault (held by ${oldHolder})`;
   const end = mine.filter((l) => l.master === oldHolder && l.tsMs < next.tsMs && HOLDING.has(l.event)).pop()!;
-  const released = units.some(
-    (u) =>
-      u.master === oldHolder &&
-      u.event === 'stopping' &&
-      u.tsMs >= faultMs - STOP_SLACK_MS &&
-      u.tsMs <= next.tsMs,
-  );
+  const released =
+    releasedSeen ??
+    units.some(
+      (u) =>
+        u.master === oldHolder &&
+        u.event === 'stopping' &&
+        u.tsMs >= faultMs - STOP_SLACK_MS &&
+        u.tsMs <= next.tsMs,
+    );
   const t: LeaseTruth = {
     oldHolder,
     newHolder: next.master,
