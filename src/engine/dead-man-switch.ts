@@ -11,6 +11,7 @@ import type { Drill, Inventory } from '../config/schema.js';
 import { shellJoin, shellQuote } from '../ssh/quote.js';
 import { parseDuration } from '../text/duration.js';
 import { redactText } from '../text/redact.js';
+import { statusCommand, writeCopyCommand, type MasterCopy } from './master-journal.js';
 import type { Remote, UndoSpec } from './types.js';
 
 /** Time restore may need after observing (retries with backoff, verification), and a margin. */
@@ -62,8 +63,13 @@ export function chooseSwitch(
   return { spec: { unit: switchUnit(runId, undo.id), ttlS: switchTtlS(drill) } };
 }
 
-export function armCommand(spec: SwitchSpec, undo: UndoSpec): string {
-  return shellJoin([
+/**
+ * Arms the timer; with `copy`, first writes the undo's copy on the master, and the switch, once
+ * its undo ran, records there that it healed the master.
+ */
+export function armCommand(spec: SwitchSpec, undo: UndoSpec, copy?: MasterCopy): string {
+  const heal = undo.commands.join(' && ');
+  const arm = shellJoin([
     'systemd-run',
     '--quiet',
     '--collect',
@@ -73,8 +79,9 @@ export function armCommand(spec: SwitchSpec, undo: UndoSpec): string {
     `--description=kha-drill dead-man switch: ${undo.description}`,
     '/bin/sh',
     '-c',
-    undo.commands.join(' && '),
+    undo.copy && copy ? `${heal} && ${statusCommand(undo.copy, 'healed', "dead-man's switch")}` : heal,
   ]);
+  return undo.copy && copy ? `${writeCopyCommand(undo.copy, copy)} && ${arm}` : arm;
 }
 
 /** Stops the timer; exits 0 once it is not armed (also when it already fired and is gone). */
@@ -107,20 +114,44 @@ async function onMaster(
   }
 }
 
-/** Arms the switch for `undo`; returns the error, or null once armed. */
+/** Arms the switch for `undo` (and writes its copy on the master); returns the error, or null once armed. */
 export function armSwitch(
   remote: Remote,
   inventory: Inventory,
   spec: SwitchSpec,
   undo: UndoSpec,
+  copy?: MasterCopy,
 ): Promise<string | null> {
-  return onMaster(remote, inventory, undo.master, armCommand(spec, undo));
+  return onMaster(remote, inventory, undo.master, armCommand(spec, undo, copy));
 }
 
-/** Disarms the switch of `undo`; returns the error, or null once it is not armed. */
-export function disarmSwitch(remote: Remote, inventory: Inventory, undo: UndoSpec): Promise<string | null> {
-  if (!undo.switch) return Promise.resolve(null);
-  return onMaster(remote, inventory, undo.master, disarmCommand(undo.switch));
+/** Writes the copy of an undo that has no switch on its master; returns the error, or null. */
+export function writeMasterCopy(
+  remote: Remote,
+  inventory: Inventory,
+  undo: UndoSpec,
+  copy: MasterCopy,
+): Promise<string | null> {
+  if (!undo.copy) return Promise.resolve(null);
+  return onMaster(remote, inventory, undo.master, writeCopyCommand(undo.copy, copy));
+}
+
+/**
+ * The undo is verified (or not needed): disarms its switch and marks its copy on the master
+ * done (`by`: who says so). Returns the error, or null once the switch is not armed.
+ */
+export function disarmSwitch(
+  remote: Remote,
+  inventory: Inventory,
+  undo: UndoSpec,
+  by = 'kha-drill run',
+): Promise<string | null> {
+  const parts = [
+    ...(undo.switch ? [`{ ${disarmCommand(undo.switch)}; }`] : []),
+    ...(undo.copy ? [statusCommand(undo.copy, 'done', by)] : []),
+  ];
+  if (parts.length === 0) return Promise.resolve(null);
+  return onMaster(remote, inventory, undo.master, parts.join(' && '));
 }
 
 /**

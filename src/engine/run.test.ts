@@ -34,13 +34,27 @@ describe('runDrill', () => {
     expect(r.targets).toEqual({ 'lease-holder:kube-system/kube-scheduler': ['master-1'] });
     const changing = h.cluster.commands.filter((c) => !readOnly(c.command));
     const unit = 'kha-drill-heal-run-1-inject-0-0';
-    expect(changing.map((c) => `${c.master}: ${c.command}`)).toEqual([
-      // the dead-man's switch is armed before the fault, disarmed once the undo is verified
-      `master-1: systemd-run --quiet --collect --unit=${unit} --on-active=95s --timer-property=AccuracySec=100ms '--description=kha-drill dead-man switch: start kube-scheduler on master-1' /bin/sh -c 'systemctl start kube-scheduler'`,
+    const copy = '/var/lib/kha-drill/journal/run-1--inject-0.0.json';
+    const cmds = changing.map((c) => `${c.master}: ${c.command}`);
+    expect(cmds).toHaveLength(4);
+    // the undo's copy is written on the master and its dead-man's switch armed before the fault;
+    // the switch records there that it healed the master
+    expect(cmds[0]).toMatch(/^master-1: mkdir -p \/var\/lib\/kha-drill\/journal && printf /);
+    expect(cmds[0]).toContain(`"undo":{"id":"inject-0.0","master":"master-1"`);
+    expect(cmds[0]).toContain(
+      `&& systemd-run --quiet --collect --unit=${unit} --on-active=95s --timer-property=AccuracySec=100ms '--description=kha-drill dead-man switch: start kube-scheduler on master-1' /bin/sh -c 'systemctl start kube-scheduler && printf `,
+    );
+    expect(cmds[0]).toContain(`healed`);
+    expect(cmds.slice(1, 3)).toEqual([
       'master-1: systemctl stop kube-scheduler',
       'master-1: systemctl start kube-scheduler',
-      `master-1: systemctl stop -- ${unit}.timer 2>/dev/null; ! systemctl is-active --quiet -- ${unit}.timer`,
     ]);
+    // disarmed once the undo is verified, and the copy marked done
+    expect(cmds[3]).toContain(
+      `master-1: { systemctl stop -- ${unit}.timer 2>/dev/null; ! systemctl is-active --quiet -- ${unit}.timer; } && printf `,
+    );
+    expect(cmds[3]).toContain(`done 'kha-drill run'`);
+    expect(cmds[3]).toContain(`> ${copy}.status.tmp && mv -f ${copy}.status.tmp ${copy}.status`);
     expect(r.tInject).not.toBeNull();
     expect(allActive(h.cluster)).toBe(true);
     expect(h.cluster.schedulerHolder).toBe('master-2');

@@ -79,6 +79,8 @@ export interface UndoSpec {
   verify?: string;
   /** the dead-man's switch armed on the master for this undo (transient systemd timer) */
   switch?: { unit: string; ttlS: number; armedAt?: string };
+  /** the copy of this record on the master (master-journal.ts), when one was written */
+  copy?: string;
 }
 
 export interface RemoteOp {

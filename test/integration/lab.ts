@@ -225,6 +225,28 @@ export function labSsh(
   });
 }
 
+/**
+ * A command inside a master without its network: nsenter into the namespaces of the master's
+ * systemd (the child of the systemd-nspawn process lab.json records). It works while the laptop
+ * side is cut off from the masters.
+ */
+export function inMaster(
+  lab: Lab,
+  master: string,
+  command: string,
+  timeoutMs = 30_000,
+): SpawnSyncReturns<string> {
+  const state = JSON.parse(readFileSync(path.join(lab.dir, 'lab.json'), 'utf8')) as LabStateFile;
+  const nspawn = state.pids[master];
+  if (nspawn === undefined) throw new Error(`${master}: no pid in ${lab.dir}/lab.json`);
+  const init = readFileSync(`/proc/${nspawn}/task/${nspawn}/children`, 'utf8').trim().split(/\s+/)[0];
+  if (!init) throw new Error(`${master}: systemd-nspawn ${nspawn} has no child`);
+  return spawnSync('nsenter', ['-t', init, '-m', '-u', '-i', '-n', '-p', '--', '/bin/sh', '-c', command], {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+  });
+}
+
 /** As labSsh, without blocking: masters can be asked in parallel. */
 export function labSshAsync(
   lab: Lab,

@@ -6,19 +6,27 @@
 import { hostname } from 'node:os';
 import { delay } from '../../time/timer.js';
 import type { Context } from '../../context.js';
-import { ExitCode, UsageError } from '../../errors.js';
+import { errorMessage, ExitCode, UsageError } from '../../errors.js';
 import { acquireRunLock, Journal, processAlive, readPendingJournal } from '../../engine/journal.js';
 import { SshRemote } from '../../engine/live.js';
 import { describeUndo } from '../../engine/describe.js';
 import { describeSwitchDeadline, disarmSwitch } from '../../engine/dead-man-switch.js';
 import { replayUndo } from '../../engine/restore.js';
 import { loadInventoryFor, sshEnvFor, type LoadedInventory } from '../../engine/session.js';
-import type { Remote } from '../../engine/types.js';
+import type { Remote, UndoSpec } from '../../engine/types.js';
+import {
+  isPendingCopy,
+  MASTER_JOURNAL_DIR,
+  parseCopies,
+  readCopiesCommand,
+  type MasterCopyRecord,
+} from '../../engine/master-journal.js';
 import type { RegisterCommand } from '../types.js';
 
 export interface RecoverOptions {
   inventory?: string;
   force?: boolean;
+  fromMasters?: boolean;
 }
 
 export const registerRecover: RegisterCommand = (program, ctx, setExit) => {
@@ -27,6 +35,10 @@ export const registerRecover: RegisterCommand = (program, ctx, setExit) => {
     .description('run the restore steps that a killed run left pending for this cluster')
     .option('-i, --inventory <file>', 'inventory (default: KHA_INVENTORY, then ./inventory.yaml)')
     .option('--force', 'recover even though the run that wrote the journal still seems to be running')
+    .option(
+      '--from-masters',
+      `finish what runs left pending according to the journal copies on the masters (${MASTER_JOURNAL_DIR}), from any machine`,
+    )
     .action(async (opts: RecoverOptions) => {
       setExit(await runRecover(ctx, opts));
     });
@@ -49,6 +61,7 @@ export async function runRecover(
 ): Promise<number> {
   const inv = loadInventoryFor(ctx, opts.inventory);
   const cluster = inv.inventory.metadata.name;
+  if (opts.fromMasters) return recoverFromMasters(ctx, inv, makeRemote, sleep);
   const index = readPendingJournal(ctx.env, cluster);
   if (!index) {
     ctx.stdout.write(`nothing to recover for cluster ${cluster}\n`);
@@ -91,12 +104,15 @@ export async function runRecover(
       });
       journal.mark(u.id, r.ok ? 'done' : 'failed', r.error);
       ctx.stdout.write(r.ok ? `  ✓ restored and verified\n` : `  ✗ NOT restored: ${r.error}\n`);
-      if (r.ok && u.switch) {
-        const left = await disarmSwitch(remote, inv.inventory, u);
+      if (r.ok && (u.switch || u.copy)) {
+        const left = await disarmSwitch(remote, inv.inventory, u, 'kha-drill recover');
+        const what = u.switch ? `its dead-man's switch ${u.switch.unit}` : `its copy on ${u.master}`;
         ctx.stdout.write(
           left
-            ? `  ! could not disarm its dead-man's switch ${u.switch.unit}: ${left}\n`
-            : `  ✓ its dead-man's switch ${u.switch.unit} is disarmed (or had already fired)\n`,
+            ? `  ! could not disarm ${what} (or mark its copy done): ${left}\n`
+            : u.switch
+              ? `  ✓ ${what} is disarmed (or had already fired)\n`
+              : `  ✓ ${what} is marked done\n`,
         );
       }
       if (!r.ok) failed++;
@@ -113,5 +129,95 @@ export async function runRecover(
     return ExitCode.RestoreFailed;
   }
   ctx.stdout.write(`recovered: nothing is pending for cluster ${cluster}\n`);
+  return ExitCode.Ok;
+}
+
+/**
+ * `recover --from-masters`: the journal copies on the masters, read over SSH, are the record. Each
+ * copy of this cluster not marked done (pending, or healed by its switch) is replayed and
+ * verified, its switch disarmed and the copy marked done. The lock is this machine's.
+ */
+async function recoverFromMasters(
+  ctx: Context,
+  inv: LoadedInventory,
+  makeRemote: RemoteFactory,
+  sleep: (ms: number) => Promise<void>,
+): Promise<number> {
+  const cluster = inv.inventory.metadata.name;
+  const release = acquireRunLock(ctx.env, cluster, 'recover-from-masters');
+  const remote = makeRemote(ctx, inv);
+  let failed = 0;
+  try {
+    const pending: MasterCopyRecord[] = [];
+    let seen = 0;
+    for (const master of inv.inventory.masters) {
+      let text: string;
+      try {
+        const r = await remote.exec(master, readCopiesCommand(), { timeoutS: 20 });
+        if (r.code !== 0 || r.timedOut)
+          throw new Error(`exited ${r.timedOut ? '(timed out)' : r.code}: ${r.stderr.trim().slice(0, 200)}`);
+        text = r.stdout;
+      } catch (err) {
+        ctx.stdout.write(`- ${master.name}: ✗ could not read its journal copies: ${errorMessage(err)}\n`);
+        failed++;
+        continue;
+      }
+      const { records, problems } = parseCopies(text);
+      for (const p of problems) ctx.stdout.write(`- ${master.name}: ! unreadable journal copy ${p}\n`);
+      const mine = records.filter((r) => r.copy.cluster === cluster && r.copy.undo.master === master.name);
+      seen += mine.length;
+      pending.push(...mine.filter(isPendingCopy));
+    }
+    ctx.stdout.write(
+      `journal copies on the masters of cluster ${cluster}: ${seen} record(s), ${pending.length} not done\n`,
+    );
+    // newest first, as the runs journaled them
+    pending.sort(
+      (a, b) =>
+        b.copy.writtenAt.localeCompare(a.copy.writtenAt) || b.copy.undo.id.localeCompare(a.copy.undo.id),
+    );
+    for (const rec of pending) {
+      const u: UndoSpec = { ...rec.copy.undo, copy: rec.path };
+      ctx.stdout.write(
+        `- ${describeUndo(u)} (run ${rec.copy.runId}, drill ${rec.copy.drill}, from ${rec.copy.host}): ${u.commands.join(' && ')}\n`,
+      );
+      if (rec.status?.status === 'healed')
+        ctx.stdout.write(`  healed by ${rec.status.by} at ${rec.status.at} (master's clock); verifying\n`);
+      else {
+        const deadline = describeSwitchDeadline({ ...u, at: rec.copy.writtenAt }, Date.now());
+        if (deadline) ctx.stdout.write(`  ${deadline}\n`);
+      }
+      if (u.commands.some((c) => c.includes('[REDACTED'))) {
+        ctx.stdout.write(`  ✗ NOT replayed: it held a secret, which was not stored; run it by hand\n`);
+        failed++;
+        continue;
+      }
+      const r = await replayUndo(u, inv.inventory, remote, {
+        sleep,
+        onAttempt: (n, e) => ctx.stderr.write(`  attempt ${n} failed: ${e}\n`),
+      });
+      if (!r.ok) {
+        ctx.stdout.write(`  ✗ NOT restored: ${r.error}\n`);
+        failed++;
+        continue;
+      }
+      const left = await disarmSwitch(remote, inv.inventory, u, 'kha-drill recover --from-masters');
+      ctx.stdout.write(
+        left
+          ? `  ✓ restored and verified; ! could not disarm its switch or mark the copy done: ${left}\n`
+          : `  ✓ restored and verified; marked done on ${u.master}\n`,
+      );
+    }
+  } finally {
+    await remote.close();
+    release();
+  }
+  if (failed) {
+    ctx.stderr.write(
+      `RESTORE FAILED: ${failed} record(s) could not be read or restored; the cluster may be degraded\n`,
+    );
+    return ExitCode.RestoreFailed;
+  }
+  ctx.stdout.write(`recovered: nothing is pending on the masters of cluster ${cluster}\n`);
   return ExitCode.Ok;
 }

@@ -1,7 +1,15 @@
 /** The fault: resolves each step's targets now, journals its undo, runs it. */
+import { hostname } from 'node:os';
 import { errorMessage } from '../../errors.js';
 import { undoNotNeeded } from '../as-found.js';
-import { armSwitch, chooseSwitch, describeSwitch, disarmSwitch } from '../dead-man-switch.js';
+import {
+  armSwitch,
+  chooseSwitch,
+  describeSwitch,
+  disarmSwitch,
+  writeMasterCopy,
+} from '../dead-man-switch.js';
+import { masterCopyPath, type MasterCopy } from '../master-journal.js';
 import { resolveAndRender } from '../plan.js';
 import { runStep } from '../step-runner.js';
 import type { RenderedStep, UndoSpec } from '../types.js';
@@ -80,12 +88,30 @@ async function armSwitches(run: Run, rendered: RenderedStep): Promise<string | n
   const { state: s, input, ports } = run;
   for (const u of rendered.undo) {
     const choice = chooseSwitch(input.drill, input.inventory, input.runId, u);
+    // a copy of the record on the master, for `recover --from-masters` from any machine
+    u.copy = masterCopyPath(input.runId, u.id);
+    const copy = (): MasterCopy => ({
+      version: 1,
+      cluster: input.inventory.metadata.name,
+      runId: input.runId,
+      drill: input.drill.metadata.name,
+      host: hostname(),
+      writtenAt: ports.clock.wallTime(),
+      undo: u,
+    });
     if (!('spec' in choice)) {
+      const failed = await writeMasterCopy(ports.remote, input.inventory, u, copy());
+      if (failed) {
+        delete u.copy;
+        ports.progress.warn(`no copy of the journal on ${u.master}: ${failed}`);
+      }
       s.journal?.add(u);
       continue;
     }
-    const failed = await armSwitch(ports.remote, input.inventory, choice.spec, u);
+    u.switch = { ...choice.spec, armedAt: ports.clock.wallTime() };
+    const failed = await armSwitch(ports.remote, input.inventory, choice.spec, u, copy());
     if (failed) {
+      delete u.switch;
       // the switches already armed for this step heal nothing: take them back
       for (const armed of rendered.undo) {
         if (armed === u) break;
@@ -94,7 +120,6 @@ async function armSwitches(run: Run, rendered: RenderedStep): Promise<string | n
       }
       return `could not arm its dead-man's switch on ${u.master}: ${failed}`;
     }
-    u.switch = { ...choice.spec, armedAt: ports.clock.wallTime() };
     const armed = `${describeSwitch(choice)} (armed on ${u.master})`;
     run.mark('note', armed);
     ports.progress.info(armed);
