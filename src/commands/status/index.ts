@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { STOP_SIGNALS, type Context } from '../../context.js';
 import { ExitCode, UsageError } from '../../errors.js';
+import { checkLeaseAccess } from '../../clients/kube.js';
 import { KubeconfigError, loadKubeconfig, type KubeConnection } from '../../clients/kubeconfig.js';
 import { loadTlsFiles, type TlsMaterial } from '../../clients/tls.js';
 import { MAX_DURATION_TEXT, isTooLong, parseDurationMs } from '../../text/duration.js';
@@ -107,10 +108,12 @@ export function setupStatus(ctx: Context, opts: StatusOptions): Setup {
       file: inventory.kubernetes.kubeconfig,
       context: inventory.kubernetes.context,
       env: ctx.env,
+      cwd: ctx.cwd,
     });
   } catch (err) {
-    // KubeconfigError, YAML errors and unreadable certificate files alike: bad input
-    const message = err instanceof KubeconfigError || err instanceof Error ? err.message : String(err);
+    // a KubeconfigError names the file, field or context and what to check
+    if (err instanceof KubeconfigError) throw err;
+    const message = err instanceof Error ? err.message : String(err);
     throw new UsageError(message, { hint: `set kubernetes.kubeconfig in ${found.display} or KUBECONFIG` });
   }
   return {
@@ -139,6 +142,9 @@ export async function runStatus(ctx: Context, opts: StatusOptions): Promise<numb
   if (intervalMs !== undefined && intervalMs < MIN_INTERVAL_MS)
     throw new UsageError(`--watch interval must be at least ${MIN_INTERVAL_MS}ms`);
   const setup = setupStatus(ctx, opts);
+  // the credential and its rights first: a failing exec plugin, a refused token or a missing
+  // right is one line and exit 2, not a table of errors
+  await checkLeaseAccess(setup.conn, setup.target.loadBalancer, setup.target.leases, setup.target.timeoutMs);
   const clients = new StatusClients(setup.etcdTls, setup.conn);
   try {
     if (intervalMs === undefined) {

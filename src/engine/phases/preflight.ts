@@ -91,6 +91,15 @@ export async function preflight(
   const lb = await view.loadBalancer();
   if (!lb.ok) apiBad.push(`load balancer (${inventory.kubernetes.loadBalancer}): ${lb.error ?? 'not ready'}`);
   if (apiBad.length) throw notSteady('E_PREFLIGHT', `preflight: not answering:\n  ${apiBad.join('\n  ')}`);
+  // the kubeconfig's credential and rights, before anything is touched: a 401 or 403 here is
+  // bad input (E_KUBE_AUTH, exit 2), not a watcher that stays blind through the drill
+  for (const ref of drill.watchers.lease?.leases ?? []) {
+    try {
+      await view.lease(ref);
+    } catch (err) {
+      if (err instanceof KhaError) throw err;
+    }
+  }
 
   const plan = await buildPlan(drill, inventory, view, input.runId, ports.random);
   enforceGuardrails(drill, plan.violations, input.yes ?? false);
