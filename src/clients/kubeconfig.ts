@@ -204,7 +204,9 @@ function fromFiles(files: ParsedFile[], wanted: string | undefined): KubeConnect
     });
     throw new KubeconfigError(
       `context '${contextName}' not found in ${source} (contexts: ${known.join(', ') || 'none'})`,
-      wanted ? 'check kubernetes.context in the inventory' : 'check current-context in the kubeconfig',
+      wanted
+        ? 'check --context or kubernetes.context in the inventory'
+        : 'check current-context in the kubeconfig',
     );
   }
   const clusterName = String(ctx.body.cluster ?? '');

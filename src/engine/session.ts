@@ -30,11 +30,18 @@ function digestOf(file: string): string {
   return `sha256:${createHash('sha256').update(readInputFile(file)).digest('hex')}`;
 }
 
-export function loadInventoryFor(ctx: Context, flag: string | undefined): LoadedInventory {
+/** The inventory of `-i` (or KHA_INVENTORY…); `kubeContext` (--context) overrides kubernetes.context. */
+export function loadInventoryFor(
+  ctx: Context,
+  flag: string | undefined,
+  kubeContext?: string,
+): LoadedInventory {
   const found = requireInventoryPath(ctx, flag);
   const raw = loadInventoryFile(found.path, { cwd: ctx.cwd });
+  const inventory = resolveInventory(raw, ctx.env, path.dirname(found.path));
+  if (kubeContext) inventory.kubernetes = { ...inventory.kubernetes, context: kubeContext };
   return {
-    inventory: resolveInventory(raw, ctx.env, path.dirname(found.path)),
+    inventory,
     file: found.path,
     display: found.display,
     digest: digestOf(found.path),

@@ -205,6 +205,21 @@ describe('status and scheduler-failover with Lease-only RBAC', () => {
   }, 180_000);
 });
 
+describe('--context', () => {
+  it('picks a context other than the current one (status and plan)', async () => {
+    const kc = execKubeconfig('ctx.kubeconfig', path.join(dir, 'token'), 'ok', 'nope');
+    const inv = inventory('ctx', kc);
+    const status = await kha(['status', '-i', inv, '--context', 'exec'], envWith());
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/\nhealthy\n/);
+    const plan = await kha(['plan', 'scheduler-failover', '-i', inv, '--context', 'exec'], envWith());
+    expect(plan.code, plan.stderr).toBe(0);
+    const wrong = await kha(['status', '-i', inv, '--context', 'other'], envWith());
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/^kha-drill: context 'other' not found in .*ctx\.kubeconfig/);
+  }, 60_000);
+});
+
 describe('bad credentials and contexts: exit 2, one line naming the cause, nothing injected', () => {
   const cases: { name: string; setup: () => { inv: string; env: Record<string, string> }; error: RegExp }[] =
     [

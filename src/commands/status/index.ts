@@ -35,6 +35,8 @@ export interface StatusOptions {
   watch?: boolean | string;
   lease?: string[];
   timeout?: string;
+  /** kubeconfig context, over kubernetes.context */
+  context?: string;
 }
 
 export const registerStatus: RegisterCommand = (program, ctx, setExit) => {
@@ -51,6 +53,7 @@ export const registerStatus: RegisterCommand = (program, ctx, setExit) => {
       'also show these Leases (besides kube-scheduler and kube-controller-manager)',
     )
     .option('--timeout <duration>', 'deadline of every single check', '2s')
+    .option('--context <name>', 'kubeconfig context (default: kubernetes.context, then current-context)')
     .action(async (opts: StatusOptions) => {
       setExit(await runStatus(ctx, opts));
     });
@@ -106,7 +109,7 @@ export function setupStatus(ctx: Context, opts: StatusOptions): Setup {
   try {
     conn = loadKubeconfig({
       file: inventory.kubernetes.kubeconfig,
-      context: inventory.kubernetes.context,
+      context: opts.context ?? inventory.kubernetes.context,
       env: ctx.env,
       cwd: ctx.cwd,
     });
