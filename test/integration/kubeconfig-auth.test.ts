@@ -7,6 +7,9 @@
  * contexts: exit 2, one line, nothing injected. Needs `npm run build`.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -217,6 +220,62 @@ describe('--context', () => {
     const wrong = await kha(['status', '-i', inv, '--context', 'other'], envWith());
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/^kha-drill: context 'other' not found in .*ctx\.kubeconfig/);
+  }, 60_000);
+});
+
+describe('proxy-url and impersonation, applied by the library', () => {
+  it('proxy-url: every request goes through an HTTP CONNECT proxy', async () => {
+    const targets: string[] = [];
+    const proxy = http.createServer((_req, res) => res.writeHead(405).end());
+    proxy.on('connect', (req: http.IncomingMessage, client: Duplex, head: Buffer) => {
+      targets.push(req.url ?? '');
+      const [host = '', port = ''] = (req.url ?? '').split(':');
+      const up = net.connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        up.write(head);
+        up.pipe(client).pipe(up);
+      });
+      up.on('error', () => client.destroy());
+      client.on('error', () => up.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = proxy.address() as net.AddressInfo;
+      const kc = path.join(dir, 'proxy.kubeconfig');
+      writeFileSync(
+        kc,
+        readFileSync(execKubeconfig('proxy-base.kubeconfig', path.join(dir, 'token')), 'utf8').replace(
+          /^( {4}certificate-authority: .*)$/m,
+          `$1\n    proxy-url: http://127.0.0.1:${port}`,
+        ),
+      );
+      const status = await kha(['status', '-i', inventory('proxy', kc)], envWith());
+      expect(status.code, status.stderr).toBe(0);
+      // the Lease reads and the health probes of every API server and the load balancer
+      expect(new Set(targets)).toEqual(
+        new Set([...lab.masters.map((m) => new URL(m.apiserver).host), new URL(lab.loadBalancer).host]),
+      );
+    } finally {
+      proxy.close();
+    }
+  }, 60_000);
+
+  it('as: the admin certificate impersonating the Lease-only account works, one without rights is refused', async () => {
+    const admin = readFileSync(lab.kubeconfig, 'utf8');
+    expect(admin).toMatch(/^ {6}client-key: .*$/m);
+    const impersonating = (who: string, file: string) => {
+      const p = path.join(dir, file);
+      writeFileSync(p, admin.replace(/^( {6}client-key: .*)$/m, `$1\n      as: ${who}`));
+      return inventory(file, p);
+    };
+    const ok = await kha(['status', '-i', impersonating(SA, 'as-sa.kubeconfig')], envWith());
+    expect(ok.code, ok.stderr).toBe(0);
+    const refused = await kha(['status', '-i', impersonating(`${SA}-none`, 'as-none.kubeconfig')], envWith());
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /^kha-drill: the API server \S+ forbids kubeconfig user 'kubernetes-admin' .*\(403: /,
+    );
+    expect(refused.stderr).toContain('system:serviceaccount:kube-system:kha-drill-none');
   }, 60_000);
 });
 
