@@ -4,7 +4,8 @@
  * credential expires), the oidc auth-provider (refreshed), proxy-url, tls-server-name and `as`.
  * The library's result is turned into our request's headers, TLS material and, with proxy-url,
  * the library's proxy agent; it is re-applied every REFRESH_MS and after a 401, so rotating
- * credentials are picked up. The library is imported on first use (it costs ~0.3 s to load).
+ * credentials are picked up. The library is imported when a connection is made (not by commands
+ * that never talk to Kubernetes).
  */
 import { createHash } from 'node:crypto';
 import type http from 'node:http';
@@ -70,7 +71,12 @@ export class KubeAuth implements KubeAuthenticator {
   constructor(
     private readonly source: KubeAuthSource,
     private readonly now: () => number = () => performance.now(),
-  ) {}
+  ) {
+    // the library takes 0.3-1 s to import (its generated API models): start now, so that it
+    // overlaps the SSH and etcd work that comes first; a failure surfaces at current()
+    this.kc = this.build();
+    this.kc.catch(() => undefined);
+  }
 
   get describe(): string {
     return this.source.describe;

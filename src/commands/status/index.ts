@@ -145,16 +145,26 @@ export async function runStatus(ctx: Context, opts: StatusOptions): Promise<numb
   if (intervalMs !== undefined && intervalMs < MIN_INTERVAL_MS)
     throw new UsageError(`--watch interval must be at least ${MIN_INTERVAL_MS}ms`);
   const setup = setupStatus(ctx, opts);
-  // the credential and its rights first: a failing exec plugin, a refused token or a missing
-  // right is one line and exit 2, not a table of errors
-  await checkLeaseAccess(setup.conn, setup.target.loadBalancer, setup.target.leases, setup.target.timeoutMs);
+  // the credential and its rights: a failing exec plugin, a refused token or a missing right is
+  // one line and exit 2, not a table of errors. Checked while etcd is asked (the Kubernetes
+  // client's first use costs its import), and before anything is printed.
+  const access = checkLeaseAccess(
+    setup.conn,
+    setup.target.loadBalancer,
+    setup.target.leases,
+    setup.target.timeoutMs,
+  );
   const clients = new StatusClients(setup.etcdTls, setup.conn);
   try {
     if (intervalMs === undefined) {
-      const report = await gatherStatus(setup.target, clients);
+      const gathered = gatherStatus(setup.target, clients);
+      gathered.catch(() => undefined);
+      await access;
+      const report = await gathered;
       ctx.stdout.write(opts.json ? renderJson(report) : renderText(report));
       return exitCodeOf(report);
     }
+    await access;
     return await watch(ctx, opts, setup.target, clients, intervalMs);
   } finally {
     clients.close();
