@@ -257,9 +257,10 @@ export class KubeClient {
 }
 
 /**
- * Reads (get and list) each Lease once through `server`, so that a refused credential (401) or a
- * missing right (403) stops a command at once with one line (E_KUBE_AUTH), and a credential that
- * cannot be had at all with the KubeconfigError; other failures are left to the caller's checks.
+ * Gets, lists and watches each Lease once through `server` (the watch is closed as soon as the
+ * server accepts it), so that a refused credential (401) or a missing right (403) stops a command
+ * at once with one line (E_KUBE_AUTH), and a credential that cannot be had at all with the
+ * KubeconfigError; other failures are left to the caller's checks.
  */
 export async function checkLeaseAccess(
   conn: KubeConnection,
@@ -272,8 +273,22 @@ export async function checkLeaseAccess(
     for (const ref of refs) {
       const [ns = '', name = ''] = ref.split('/');
       try {
+        const fieldSelector = `metadata.name=${name}`;
         await client.getLease(ns, name, timeoutMs);
-        await client.listLeases(ns, { fieldSelector: `metadata.name=${name}`, timeoutMs });
+        const list = await client.listLeases(ns, { fieldSelector, timeoutMs });
+        const opened = new AbortController();
+        await client.watchLeases(
+          ns,
+          {
+            fieldSelector,
+            resourceVersion: list.metadata.resourceVersion,
+            timeoutSeconds: 5,
+            connectTimeoutMs: timeoutMs,
+            signal: opened.signal,
+          },
+          () => undefined,
+          () => opened.abort(),
+        );
       } catch (err) {
         const mapped = kubeAccessError(err, conn, client.server, `Lease ${ref}`);
         if (mapped instanceof KhaError) throw mapped;

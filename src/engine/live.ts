@@ -5,7 +5,7 @@
 import type { Inventory, Master } from '../config/schema.js';
 import { parseDuration, parseDurationMs } from '../text/duration.js';
 import { EtcdCluster } from '../clients/etcd.js';
-import { KubeApiError, KubeClient, kubeAccessError } from '../clients/kube.js';
+import { checkLeaseAccess, KubeApiError, KubeClient, kubeAccessError } from '../clients/kube.js';
 import { loadKubeconfig, type KubeConnection } from '../clients/kubeconfig.js';
 import { probeKube } from '../clients/probe.js';
 import { loadTlsFiles } from '../clients/tls.js';
@@ -125,6 +125,10 @@ export class LiveClusterView implements ClusterView {
     if (r.status === 401)
       throw kubeAccessError(new KubeApiError('Unauthorized', 401), this.conn, url, '/readyz');
     return r.ok ? { ok: true } : { ok: false, error: r.error ?? `HTTP ${r.status}` };
+  }
+
+  checkLeaseAccess(refs: readonly string[]): Promise<void> {
+    return checkLeaseAccess(this.conn, this.conn.server, refs, 3000);
   }
 
   apiserver(m: Master): Promise<HealthState> {

@@ -36,6 +36,15 @@ beforeAll(async () => {
   const none = kubectl(lab, ['-n', 'kube-system', 'create', 'token', 'kha-drill-none', '--duration=1h']);
   writeFileSync(path.join(dir, 'token-none'), none.stdout.trim());
   writeFileSync(path.join(dir, 'token-bogus'), 'not-a-token');
+  // and one that may get Leases but neither list nor watch them (the watchers' needs)
+  for (const args of [
+    ['create', 'serviceaccount', 'kha-drill-get'],
+    ['create', 'role', 'lease-get', '--verb=get', '--resource=leases.coordination.k8s.io'],
+    ['create', 'rolebinding', 'lease-get', '--role=lease-get', '--serviceaccount=kube-system:kha-drill-get'],
+  ])
+    expect(kubectl(lab, ['-n', 'kube-system', ...args]).status).toBe(0);
+  const getOnly = kubectl(lab, ['-n', 'kube-system', 'create', 'token', 'kha-drill-get', '--duration=1h']);
+  writeFileSync(path.join(dir, 'token-get'), getOnly.stdout.trim());
 }, 300_000);
 
 afterAll(async () => {
@@ -317,6 +326,15 @@ describe('bad credentials and contexts: exit 2, one line naming the cause, nothi
         }),
         error:
           /^kha-drill: the API server \S+ forbids kubeconfig user 'sa-exec' .* to read Lease kube-system\/kube-scheduler \(403: /,
+      },
+      {
+        name: 'a service account that may get Leases but not list or watch them (403)',
+        setup: () => ({
+          inv: inventory('get-only', execKubeconfig('get-only.kubeconfig', path.join(dir, 'token-get'))),
+          env: envWith(),
+        }),
+        error:
+          /^kha-drill: the API server \S+ forbids kubeconfig user 'sa-exec' .* to read Lease kube-system\/kube-scheduler \(403: .*cannot list resource "leases"/,
       },
       {
         name: 'a context that does not exist',

@@ -93,13 +93,7 @@ export async function preflight(
   if (apiBad.length) throw notSteady('E_PREFLIGHT', `preflight: not answering:\n  ${apiBad.join('\n  ')}`);
   // the kubeconfig's credential and rights, before anything is touched: a 401 or 403 here is
   // bad input (E_KUBE_AUTH, exit 2), not a watcher that stays blind through the drill
-  for (const ref of drill.watchers.lease?.leases ?? []) {
-    try {
-      await view.lease(ref);
-    } catch (err) {
-      if (err instanceof KhaError) throw err;
-    }
-  }
+  await view.checkLeaseAccess?.(drill.watchers.lease?.leases ?? []);
 
   const plan = await buildPlan(drill, inventory, view, input.runId, ports.random);
   enforceGuardrails(drill, plan.violations, input.yes ?? false);
