@@ -12,6 +12,7 @@ import type http from 'node:http';
 import type https from 'node:https';
 import { dirname, isAbsolute, join } from 'node:path';
 import { errorMessage } from '../errors.js';
+import { setSafeTimeout, type SafeTimer } from '../time/timer.js';
 import { KubeconfigError } from './kubeconfig-error.js';
 import { expandHome, type TlsMaterial } from './tls.js';
 
@@ -57,6 +58,11 @@ export type KubeAuthSource =
 
 /** How long an applied credential is reused before the library is asked again. */
 export const REFRESH_MS = 10_000;
+/**
+ * How long the library may take to produce a credential: an exec plugin waiting for a browser
+ * login or a dead OIDC issuer would otherwise hang the command with no word.
+ */
+export const APPLY_TIMEOUT_MS = 30_000;
 
 type LibKubeConfig = import('@kubernetes/client-node').KubeConfig;
 type LibUser = import('@kubernetes/client-node').User;
@@ -71,6 +77,7 @@ export class KubeAuth implements KubeAuthenticator {
   constructor(
     private readonly source: KubeAuthSource,
     private readonly now: () => number = () => performance.now(),
+    private readonly applyTimeoutMs = APPLY_TIMEOUT_MS,
   ) {
     // the library takes 0.3-1 s to import (its generated API models): start now, so that it
     // overlaps the SSH and etcd work that comes first; a failure surfaces at current()
@@ -98,10 +105,21 @@ export class KubeAuth implements KubeAuthenticator {
     this.kc ??= this.build();
     const kc = await this.kc;
     const opts: https.RequestOptions = {};
+    const applied = kc.applyToHTTPSOptions(opts);
+    let timer: SafeTimer | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setSafeTimeout(
+        () => reject(new ApplyTimeout(`no credential within ${this.applyTimeoutMs / 1000} s`)),
+        this.applyTimeoutMs,
+      );
+    });
     try {
-      await kc.applyToHTTPSOptions(opts);
+      await Promise.race([applied, late]);
     } catch (err) {
+      applied.catch(() => undefined);
       throw this.failure(err);
+    } finally {
+      timer?.clear();
     }
     const state = stateOf(opts, Boolean(kc.getCurrentCluster()?.proxyUrl));
     if (!state.headers.authorization && !state.tls.cert) throw this.anonymous();
@@ -167,13 +185,15 @@ export class KubeAuth implements KubeAuthenticator {
           unknown | undefined)) as { command?: string } | undefined;
       if (exec?.command) {
         const what =
-          err instanceof SyntaxError
-            ? 'printed something that is not an ExecCredential (not JSON)'
-            : err instanceof TypeError
-              ? 'printed JSON that is not an ExecCredential (no status)'
-              : code === 'ENOENT' || code === 'EACCES'
-                ? `cannot be run (${code})`
-                : 'failed';
+          err instanceof ApplyTimeout
+            ? 'did not finish'
+            : err instanceof SyntaxError
+              ? 'printed something that is not an ExecCredential (not JSON)'
+              : err instanceof TypeError
+                ? 'printed JSON that is not an ExecCredential (no status)'
+                : code === 'ENOENT' || code === 'EACCES'
+                  ? `cannot be run (${code})`
+                  : 'failed';
         return new KubeconfigError(
           `${s.describe}: exec plugin '${exec.command}' (users[name=${s.user}].user.exec.command) ${what}: ${msg}`,
           'run the plugin by hand: it must exit 0 and print an ExecCredential (apiVersion client.authentication.k8s.io/v1) with status.token or status.clientCertificateData and status.clientKeyData',
@@ -205,6 +225,8 @@ export class KubeAuth implements KubeAuthenticator {
     );
   }
 }
+
+class ApplyTimeout extends Error {}
 
 function firstLine(s: string): string {
   const line = s.trim().split('\n')[0] ?? '';

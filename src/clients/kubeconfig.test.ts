@@ -138,6 +138,19 @@ describe('loadKubeconfig: authentication by @kubernetes/client-node', () => {
     },
   );
 
+  it('an exec plugin that hangs is a KubeconfigError after the timeout, not a hang', async () => {
+    const conn = loadKubeconfig({
+      file: write(doc('    server: https://x', execUser(plugin('exec sleep 3')))),
+    });
+    const source = (conn.auth as unknown as { source: ConstructorParameters<typeof KubeAuth>[0] }).source;
+    const auth = new KubeAuth(source, () => performance.now(), 300);
+    const started = performance.now();
+    await expect(auth.current()).rejects.toThrow(
+      /exec plugin '.*' .*did not finish: no credential within 0.3 s/,
+    );
+    expect(performance.now() - started).toBeLessThan(2500);
+  });
+
   it('a missing exec command is named', async () => {
     const conn = loadKubeconfig({ file: write(doc('    server: https://x', execUser(join(dir, 'nope')))) });
     await expect(conn.auth.current()).rejects.toThrow(/cannot be run \(ENOENT\)/);
