@@ -46,6 +46,11 @@ export const ERRORS = {
     exitCode: ExitCode.BadInput,
     meaning: 'the kubeconfig cannot be read or has no usable context',
   },
+  E_KUBE_AUTH: {
+    exitCode: ExitCode.BadInput,
+    meaning: 'the API server refused the kubeconfig credential (401) or lacks a right kha-drill needs (403)',
+    hint: 'kha-drill needs get, list and watch on Leases in kube-system (examples/rbac-lease-reader.yaml)',
+  },
   E_TIMELINE: {
     exitCode: ExitCode.BadInput,
     meaning: 'a stored timeline.ndjson has a line that is not an event',

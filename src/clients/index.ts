@@ -13,6 +13,7 @@ export {
 export { etcdClusterFor, etcdTlsFor, kubeClientFor, kubeConnectionFor } from './inventory.js';
 export { HttpError, httpRequest, type HttpRequest, type HttpResponse } from './http.js';
 export {
+  kubeAccessError,
   KubeApiError,
   KubeClient,
   type Lease,
@@ -24,10 +25,12 @@ export {
 export type { LeaseSpec } from '../kube/lease.js';
 export {
   defaultKubeconfigPath,
+  kubeconfigFiles,
   KubeconfigError,
   loadKubeconfig,
-  parseKubeconfig,
+  SERVICEACCOUNT_DIR,
   type KubeConnection,
 } from './kubeconfig.js';
-export { probeHttp, type ProbeResult } from './probe.js';
+export { staticAuth, type KubeAuthenticator, type KubeAuthState } from './kube-auth.js';
+export { probeHttp, probeKube, type ProbeResult } from './probe.js';
 export { expandHome, loadTlsFiles, type TlsFilePaths, type TlsMaterial } from './tls.js';

@@ -6,7 +6,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import { leasePath, type LeaseMetadata, type LeaseSpec } from '../kube/lease.js';
+import { KhaError } from '../errors.js';
 import { errorMessage, httpRequest, keepAliveAgent, tlsRequestOptions } from './http.js';
+import type { KubeAuthState } from './kube-auth.js';
 import type { KubeConnection } from './kubeconfig.js';
 import { setSafeTimeout } from '../time/timer.js';
 
@@ -73,13 +75,45 @@ function apiError(status: number, body: string): KubeApiError {
   }
 }
 
+/**
+ * A 401 or 403 as the one-line bad-input error that names the kubeconfig user and what to check;
+ * any other error as it is.
+ */
+export function kubeAccessError(err: unknown, conn: KubeConnection, server: string, what: string): unknown {
+  if (!(err instanceof KubeApiError) || (err.status !== 401 && err.status !== 403)) return err;
+  if (err.status === 401)
+    return new KhaError(
+      'E_KUBE_AUTH',
+      `the API server ${server} refused the credential of ${conn.auth.describe} (401 Unauthorized) reading ${what}`,
+      {
+        hint: 'check that the token, token file, exec plugin output or client certificate is valid for this cluster and not expired',
+      },
+    );
+  return new KhaError(
+    'E_KUBE_AUTH',
+    `the API server ${server} forbids ${conn.auth.describe} to read ${what} (403: ${err.message})`,
+    { hint: 'grant get, list and watch on Leases in kube-system (examples/rbac-lease-reader.yaml)' },
+  );
+}
+
 export class KubeClient {
   readonly conn: KubeConnection;
-  private readonly agent: http.Agent;
+  private agent: http.Agent | undefined;
+  private agentKey = '';
 
   constructor(conn: KubeConnection) {
     this.conn = conn;
-    this.agent = keepAliveAgent(conn.server, conn.tls);
+  }
+
+  /** The keep-alive agent for the credential's TLS material (rebuilt when it changes). */
+  private agentFor(auth: KubeAuthState): http.Agent {
+    if (auth.agent) return auth.agent;
+    if (!this.agent || this.agentKey !== auth.key) {
+      this.agent?.destroy();
+      this.agent = keepAliveAgent(this.conn.server, auth.tls);
+      this.agentKey = auth.key;
+    }
+    return this.agent;
   }
 
   get server(): string {
@@ -92,13 +126,15 @@ export class KubeClient {
   }
 
   async getJson(path: string, timeoutMs = 5000): Promise<unknown> {
+    const auth = await this.conn.auth.current();
     const res = await httpRequest({
       url: this.conn.server + path,
-      headers: { accept: 'application/json', ...this.conn.headers },
+      headers: { accept: 'application/json', ...auth.headers },
       timeoutMs,
-      tls: this.conn.tls,
-      agent: this.agent,
+      tls: auth.tls,
+      agent: this.agentFor(auth),
     });
+    if (res.status === 401) this.conn.auth.invalidate();
     if (res.status !== 200) throw apiError(res.status, res.body);
     return JSON.parse(res.body);
   }
@@ -128,12 +164,13 @@ export class KubeClient {
    * with KubeApiError on a non-200 answer (410 Gone included) and with Error on no answer.
    * `onOpen` runs when the server accepted the watch.
    */
-  watchLeases(
+  async watchLeases(
     namespace: string,
     options: WatchOptions,
     onEvent: (event: WatchEvent) => void,
     onOpen?: () => void,
   ): Promise<WatchEnd> {
+    const auth = await this.conn.auth.current();
     const path =
       leasePath(namespace) +
       query({
@@ -161,10 +198,12 @@ export class KubeClient {
       const req = mod.request(
         url,
         {
-          headers: { accept: 'application/json', ...this.conn.headers },
-          ...(url.protocol === 'https:' ? tlsRequestOptions(this.conn.tls) : {}),
+          headers: { accept: 'application/json', ...auth.headers },
+          ...(url.protocol === 'https:' ? tlsRequestOptions(auth.tls) : {}),
+          ...(auth.agent ? { agent: auth.agent } : {}),
         },
         (res) => {
+          if (res.statusCode === 401) this.conn.auth.invalidate();
           if (res.statusCode !== 200) {
             const chunks: Buffer[] = [];
             res.on('data', (c: Buffer) => chunks.push(c));
@@ -213,6 +252,49 @@ export class KubeClient {
   }
 
   close(): void {
-    this.agent.destroy();
+    this.agent?.destroy();
+  }
+}
+
+/**
+ * Gets, lists and watches each Lease once through `server` (the watch is closed as soon as the
+ * server accepts it), so that a refused credential (401) or a missing right (403) stops a command
+ * at once with one line (E_KUBE_AUTH), and a credential that cannot be had at all with the
+ * KubeconfigError; other failures are left to the caller's checks.
+ */
+export async function checkLeaseAccess(
+  conn: KubeConnection,
+  server: string,
+  refs: readonly string[],
+  timeoutMs = 5000,
+): Promise<void> {
+  const client = new KubeClient({ ...conn, server: server.replace(/\/+$/, '') });
+  try {
+    for (const ref of refs) {
+      const [ns = '', name = ''] = ref.split('/');
+      try {
+        const fieldSelector = `metadata.name=${name}`;
+        await client.getLease(ns, name, timeoutMs);
+        const list = await client.listLeases(ns, { fieldSelector, timeoutMs });
+        const opened = new AbortController();
+        await client.watchLeases(
+          ns,
+          {
+            fieldSelector,
+            resourceVersion: list.metadata.resourceVersion,
+            timeoutSeconds: 5,
+            connectTimeoutMs: timeoutMs,
+            signal: opened.signal,
+          },
+          () => undefined,
+          () => opened.abort(),
+        );
+      } catch (err) {
+        const mapped = kubeAccessError(err, conn, client.server, `Lease ${ref}`);
+        if (mapped instanceof KhaError) throw mapped;
+      }
+    }
+  } finally {
+    client.close();
   }
 }

@@ -1,5 +1,6 @@
 /** One health probe (`/readyz`, `/healthz`) of an API server or load balancer. */
 import { errorMessage, HttpError, httpRequest } from './http.js';
+import type { KubeAuthenticator } from './kube-auth.js';
 import type { TlsMaterial } from './tls.js';
 
 export interface ProbeResult {
@@ -17,9 +18,16 @@ export async function probeHttp(
   timeoutMs: number,
   tls?: TlsMaterial,
   headers: Record<string, string> = {},
+  agent?: import('node:http').Agent,
 ): Promise<ProbeResult> {
   try {
-    const res = await httpRequest({ url: url.replace(/\/+$/, '') + path, timeoutMs, tls, headers });
+    const res = await httpRequest({
+      url: url.replace(/\/+$/, '') + path,
+      timeoutMs,
+      tls,
+      headers,
+      ...(agent ? { agent } : {}),
+    });
     const ok = res.status === 200;
     const out: ProbeResult = {
       ok,
@@ -32,4 +40,20 @@ export async function probeHttp(
   } catch (err) {
     return { ok: false, error: errorMessage(err), latencyMs: err instanceof HttpError ? err.latencyMs : 0 };
   }
+}
+
+/**
+ * A probe with the kubeconfig's credential, as the library applies it now. A credential that
+ * cannot be had (a failing exec plugin) throws: it is bad input, not an API outage.
+ */
+export async function probeKube(
+  url: string,
+  path: string,
+  timeoutMs: number,
+  auth: KubeAuthenticator,
+): Promise<ProbeResult> {
+  const a = await auth.current();
+  const r = await probeHttp(url, path, timeoutMs, a.tls, a.headers, a.agent);
+  if (r.status === 401) auth.invalidate();
+  return r;
 }

@@ -66,8 +66,10 @@ export const LeaderElection = z
   .describe("The cluster's leader-election timings; the drills' default SLO bounds follow them.");
 
 export const KubernetesSettings = z.strictObject({
-  kubeconfig: Path.optional().describe('Kubeconfig file (default: KUBECONFIG, then ~/.kube/config).'),
-  context: z.string().min(1).optional(),
+  kubeconfig: Path.optional().describe(
+    'Kubeconfig file. Default: every file of KUBECONFIG merged as kubectl does, then ~/.kube/config, then the in-cluster service account.',
+  ),
+  context: z.string().min(1).optional().describe('Kubeconfig context (default: its current-context).'),
   loadBalancer: Url.describe('The API load balancer URL the cluster uses, e.g. https://10.240.0.100:6443.'),
   leaderElection: LeaderElection.default({ leaseDuration: '15s', renewDeadline: '10s', retryPeriod: '2s' }),
 });

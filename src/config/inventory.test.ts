@@ -50,14 +50,19 @@ describe('resolveInventory', () => {
     expect(r.ssh.identityFile).toBe('/home/u/.ssh/id');
     expect(r.ssh.knownHosts).toBe('/inv/known_hosts');
     expect(r.etcd.tls).toEqual({ ca: '/home/u/ca.crt', cert: '/etc/c.crt', key: '/inv/k.key' });
-    expect(r.kubernetes.kubeconfig).toBe('/k/one');
+    // KUBECONFIG is left to the Kubernetes client, which merges every file of it as kubectl does
+    expect(r.kubernetes.kubeconfig).toBeUndefined();
+    expect(
+      resolveInventory({ ...base, kubernetes: { ...base.kubernetes, kubeconfig: '~/kc' } }, env, '/inv')
+        .kubernetes.kubeconfig,
+    ).toBe('/home/u/kc');
   });
 
-  it('prefers the file over the environment, and defaults kubeconfig to ~/.kube/config', () => {
+  it('prefers the file over the environment, and leaves an unset kubeconfig unset', () => {
     const inv = { ...base, etcd: { tls: { ca: '/file/ca' } } };
     const r = resolveInventory(inv, { HOME: '/home/u', ETCDCTL_CACERT: '/env/ca' }, '/inv');
     expect(r.etcd.tls).toEqual({ ca: '/file/ca' });
-    expect(r.kubernetes.kubeconfig).toBe('/home/u/.kube/config');
+    expect(r.kubernetes.kubeconfig).toBeUndefined();
   });
 });
 

@@ -60,20 +60,19 @@ export function requireInventoryPath(
 /** An inventory with every path absolute and every environment fallback applied. */
 export type ResolvedInventory = Inventory & {
   etcd: { tls: { ca?: string; cert?: string; key?: string } };
-  kubernetes: Inventory['kubernetes'] & { kubeconfig: string };
+  kubernetes: Inventory['kubernetes'];
 };
 
 /**
  * Applies the environment: `~` and relative paths (relative to `baseDir`, the inventory file's
  * directory), etcd TLS from ETCDCTL_CACERT/ETCDCTL_CERT/ETCDCTL_KEY where the file leaves them
- * unset (as etcdctl does), kubeconfig from KUBECONFIG (its first entry) then ~/.kube/config.
+ * unset (as etcdctl does). An unset kubeconfig stays unset: the Kubernetes client then looks as
+ * kubectl does (every KUBECONFIG file merged, ~/.kube/config, the pod's service account).
  */
 export function resolveInventory(inv: Inventory, env: Env, baseDir: string): ResolvedInventory {
   const r = (p: string): string => resolvePath(p, env, baseDir);
   const opt = (p: string | undefined): string | undefined => (p ? r(p) : undefined);
   const tls = inv.etcd.tls ?? {};
-  const kubeconfigEnv = env.KUBECONFIG?.split(path.delimiter).find((p) => p.length > 0);
-  const kubeconfig = inv.kubernetes.kubeconfig ?? kubeconfigEnv ?? '~/.kube/config';
   const ssh = {
     ...inv.ssh,
     knownHosts: r(inv.ssh.knownHosts),
@@ -94,7 +93,7 @@ export function resolveInventory(inv: Inventory, env: Env, baseDir: string): Res
       }),
     },
     // services.manifestDir/stashDir are paths on the masters: left as written
-    kubernetes: { ...inv.kubernetes, kubeconfig: r(kubeconfig) },
+    kubernetes: dropUndefined({ ...inv.kubernetes, kubeconfig: opt(inv.kubernetes.kubeconfig) }),
   };
 }
 

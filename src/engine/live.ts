@@ -5,9 +5,9 @@
 import type { Inventory, Master } from '../config/schema.js';
 import { parseDuration, parseDurationMs } from '../text/duration.js';
 import { EtcdCluster } from '../clients/etcd.js';
-import { KubeClient } from '../clients/kube.js';
+import { checkLeaseAccess, KubeApiError, KubeClient, kubeAccessError } from '../clients/kube.js';
 import { loadKubeconfig, type KubeConnection } from '../clients/kubeconfig.js';
-import { probeHttp } from '../clients/probe.js';
+import { probeKube } from '../clients/probe.js';
 import { loadTlsFiles } from '../clients/tls.js';
 import { SshPool, type SshEnv, type SshSettings } from '../ssh/index.js';
 import { masterForHolder } from './targets/index.js';
@@ -68,6 +68,7 @@ export class LiveClusterView implements ClusterView {
   constructor(
     private readonly inventory: Inventory,
     env: Record<string, string | undefined>,
+    cwd?: string,
   ) {
     this.etcdCluster = new EtcdCluster(
       inventory.masters.map((m) => ({ name: m.name, endpoint: m.etcd })),
@@ -77,6 +78,7 @@ export class LiveClusterView implements ClusterView {
     this.conn = loadKubeconfig({
       ...(k.kubeconfig ? { file: k.kubeconfig } : {}),
       ...(k.context ? { context: k.context } : {}),
+      ...(cwd ? { cwd } : {}),
       env,
     });
     this.kube = new KubeClient(this.conn);
@@ -97,7 +99,13 @@ export class LiveClusterView implements ClusterView {
 
   async lease(ref: string): Promise<LeaseState | null> {
     const [ns, name] = ref.split('/') as [string, string];
-    const l = await this.kube.getLease(ns, name, 3000);
+    let l;
+    try {
+      l = await this.kube.getLease(ns, name, 3000);
+    } catch (err) {
+      // a refused credential or missing right is bad input, named as such (E_KUBE_AUTH)
+      throw kubeAccessError(err, this.conn, this.conn.server, `Lease ${ref}`);
+    }
     if (!l) return null;
     const holder = l.spec?.holderIdentity || null;
     return {
@@ -112,8 +120,15 @@ export class LiveClusterView implements ClusterView {
   }
 
   private async probe(url: string): Promise<HealthState> {
-    const r = await probeHttp(url, '/readyz', 2000, this.conn.tls, this.conn.headers);
+    const r = await probeKube(url, '/readyz', 2000, this.conn.auth);
+    // a refused credential is bad input, not an API server down
+    if (r.status === 401)
+      throw kubeAccessError(new KubeApiError('Unauthorized', 401), this.conn, url, '/readyz');
     return r.ok ? { ok: true } : { ok: false, error: r.error ?? `HTTP ${r.status}` };
+  }
+
+  checkLeaseAccess(refs: readonly string[]): Promise<void> {
+    return checkLeaseAccess(this.conn, this.conn.server, refs, 3000);
   }
 
   apiserver(m: Master): Promise<HealthState> {

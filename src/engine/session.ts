@@ -8,6 +8,7 @@ import { loadDrillFile, loadInventoryFile } from '../config/load.js';
 import { readInputFile } from '../fs/read-file.js';
 import type { Drill, Inventory } from '../config/schema.js';
 import { UsageError } from '../errors.js';
+import { KubeconfigError } from '../clients/kubeconfig-error.js';
 import { terminalPassphrasePrompt } from '../ssh/prompt.js';
 import type { SshEnv } from '../ssh/index.js';
 import { LiveClusterView } from './live.js';
@@ -29,11 +30,18 @@ function digestOf(file: string): string {
   return `sha256:${createHash('sha256').update(readInputFile(file)).digest('hex')}`;
 }
 
-export function loadInventoryFor(ctx: Context, flag: string | undefined): LoadedInventory {
+/** The inventory of `-i` (or KHA_INVENTORY…); `kubeContext` (--context) overrides kubernetes.context. */
+export function loadInventoryFor(
+  ctx: Context,
+  flag: string | undefined,
+  kubeContext?: string,
+): LoadedInventory {
   const found = requireInventoryPath(ctx, flag);
   const raw = loadInventoryFile(found.path, { cwd: ctx.cwd });
+  const inventory = resolveInventory(raw, ctx.env, path.dirname(found.path));
+  if (kubeContext) inventory.kubernetes = { ...inventory.kubernetes, context: kubeContext };
   return {
-    inventory: resolveInventory(raw, ctx.env, path.dirname(found.path)),
+    inventory,
     file: found.path,
     display: found.display,
     digest: digestOf(found.path),
@@ -52,8 +60,10 @@ export function sshEnvFor(ctx: Context, inv: LoadedInventory, warn: (m: string) 
 
 export function liveViewFor(ctx: Context, inventory: Inventory): LiveClusterView {
   try {
-    return new LiveClusterView(inventory, ctx.env);
+    return new LiveClusterView(inventory, ctx.env, ctx.cwd);
   } catch (err) {
+    // it names the kubeconfig file, field or context, and what to check
+    if (err instanceof KubeconfigError) throw err;
     throw new UsageError(`cannot set up the cluster clients: ${(err as Error).message}`, {
       hint: 'check kubernetes.kubeconfig / kubernetes.context and etcd.tls in the inventory',
     });

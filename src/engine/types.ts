@@ -39,6 +39,11 @@ export interface ClusterView {
   lease(ref: string): Promise<LeaseState | null>;
   apiserver(master: Master): Promise<HealthState>;
   loadBalancer(): Promise<HealthState>;
+  /**
+   * Throws a KhaError (E_KUBE_AUTH, E_KUBECONFIG) when the credential is refused or lacks a right
+   * the watchers need on these Leases (get, list, watch); other failures are left to the checks.
+   */
+  checkLeaseAccess?(refs: readonly string[]): Promise<void>;
 }
 
 /** Runs commands on masters (SSH in production, a fake in tests). */

@@ -6,7 +6,7 @@
 import { EtcdMemberClient } from '../clients/etcd.js';
 import { KubeClient } from '../clients/kube.js';
 import type { KubeConnection } from '../clients/kubeconfig.js';
-import { probeHttp } from '../clients/probe.js';
+import { probeKube } from '../clients/probe.js';
 import type { TlsMaterial } from '../clients/tls.js';
 import type { StatusMaster, StatusProbes } from './gather.js';
 
@@ -29,7 +29,7 @@ export class StatusClients implements StatusProbes {
   }
 
   probe(baseUrl: string, path: string, timeoutMs: number) {
-    return probeHttp(baseUrl, path, timeoutMs, this.conn.tls, this.conn.headers);
+    return probeKube(baseUrl, path, timeoutMs, this.conn.auth);
   }
 
   readLease(server: string, namespace: string, name: string, timeoutMs: number) {

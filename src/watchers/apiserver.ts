@@ -4,7 +4,8 @@
  * measurement (the server is down), not blindness.
  */
 import { parseDurationMs } from '../text/duration.js';
-import { probeHttp, type ProbeResult } from '../clients/probe.js';
+import { probeKube, type ProbeResult } from '../clients/probe.js';
+import { errorMessage } from '../errors.js';
 import type { EventSink } from '../timeline/timeline.js';
 import { kubeConnectionOf } from './kube-context.js';
 import { startPolling } from './loop.js';
@@ -61,7 +62,13 @@ export function startApiserverWatcher(
     ctx.timeline,
     endpoints.map(({ master, url }) => ({
       master,
-      probe: (timeoutMs: number) => probeHttp(url, '/readyz', timeoutMs, conn?.tls, conn?.headers),
+      // a credential that cannot be had mid-drill (exec plugin failing) is a failed probe here
+      probe: (timeoutMs: number) =>
+        probeKube(url, '/readyz', timeoutMs, conn.auth).catch((err: unknown): ProbeResult => ({
+          ok: false,
+          error: errorMessage(err),
+          latencyMs: 0,
+        })),
     })),
     {
       intervalMs: parseDurationMs(spec.interval ?? '100ms'),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Inventory } from '../config/schema.js';
+import { staticAuth } from '../clients/kube-auth.js';
 import { Timeline } from '../timeline/timeline.js';
 import { startWatchers } from './index.js';
 
@@ -22,7 +23,7 @@ const inventory = {
   },
 } as unknown as Inventory;
 
-const kube = { server: 'http://127.0.0.3:1', tls: {}, headers: {}, context: 'x' };
+const kube = { server: 'http://127.0.0.3:1', context: 'x', user: 'u', source: 'test', auth: staticAuth() };
 
 describe('startWatchers', () => {
   it('starts only the watchers named, waits for their first sight (bounded), and stops them', async () => {

@@ -12,6 +12,8 @@ import type { RegisterCommand } from '../types.js';
 export interface PlanOptions {
   inventory?: string;
   yes?: boolean;
+  /** kubeconfig context, over kubernetes.context */
+  context?: string;
 }
 
 export const registerPlan: RegisterCommand = (program, ctx, setExit) => {
@@ -21,6 +23,7 @@ export const registerPlan: RegisterCommand = (program, ctx, setExit) => {
     .argument('<drill>', 'drill name or file')
     .option('-i, --inventory <file>', 'inventory (default: KHA_INVENTORY, then ./inventory.yaml)')
     .option('--yes', 'as run --yes: accept a plan the drill marks allowQuorumLoss')
+    .option('--context <name>', 'kubeconfig context (default: kubernetes.context, then current-context)')
     .action(async (drill: string, opts: PlanOptions) => {
       setExit(await runPlan(ctx, [drill], opts));
     });
@@ -28,7 +31,7 @@ export const registerPlan: RegisterCommand = (program, ctx, setExit) => {
 
 /** Prints the plans of drills; shared with `run --dry-run`. Returns the exit code. */
 export async function runPlan(ctx: Context, drills: string[], opts: PlanOptions): Promise<number> {
-  const inv = loadInventoryFor(ctx, opts.inventory);
+  const inv = loadInventoryFor(ctx, opts.inventory, opts.context);
   const loaded = drills.map((d) => loadDrillFor(ctx, d, inv.inventory));
   const view = liveViewFor(ctx, inv.inventory);
   let code: number = ExitCode.Ok;

@@ -51,6 +51,8 @@ export interface RunOptions extends GameDayFlags {
   dryRun?: boolean;
   yes?: boolean;
   quiet?: boolean;
+  /** kubeconfig context, over kubernetes.context */
+  context?: string;
 }
 
 export const registerRun: RegisterCommand = (program, ctx, setExit) => {
@@ -66,7 +68,8 @@ export const registerRun: RegisterCommand = (program, ctx, setExit) => {
       .option('--format <list>', 'report formats: json,junit,md,html (default: all)')
       .option('--dry-run', 'resolve targets and print every step as it would run; touch nothing')
       .option('--yes', 'accept a plan that the drill marks allowQuorumLoss: true')
-      .option('--quiet', 'no progress, only warnings and the result line'),
+      .option('--quiet', 'no progress, only warnings and the result line')
+      .option('--context <name>', 'kubeconfig context (default: kubernetes.context, then current-context)'),
   ).action(async (drills: string[], opts: RunOptions) => {
     setExit(await runCommand(ctx, drills, opts));
   });
@@ -79,13 +82,11 @@ function progressFor(ctx: Context, opts: RunOptions): Progress {
 
 export async function runCommand(ctx: Context, drills: string[], opts: RunOptions): Promise<number> {
   if (opts.dryRun)
-    return runPlan(
-      ctx,
-      drillsToPlan(ctx, drills),
-      opts.yes
-        ? { ...(opts.inventory ? { inventory: opts.inventory } : {}), yes: true }
-        : { ...(opts.inventory ? { inventory: opts.inventory } : {}) },
-    );
+    return runPlan(ctx, drillsToPlan(ctx, drills), {
+      ...(opts.inventory ? { inventory: opts.inventory } : {}),
+      ...(opts.yes ? { yes: true } : {}),
+      ...(opts.context ? { context: opts.context } : {}),
+    });
   const formats = parseFormats(opts.format);
   checkOutDir(resolve(ctx.cwd, opts.out), opts.out);
   // suites, --iterations, --baseline…: one suite directory with statistics (gameday/)
@@ -93,7 +94,7 @@ export async function runCommand(ctx: Context, drills: string[], opts: RunOption
     return runGameDayCommand(ctx, drills, opts, (inv, d, runDir) =>
       runOne(ctx, inv, d, opts, formats, runDir),
     );
-  const inv = loadInventoryFor(ctx, opts.inventory);
+  const inv = loadInventoryFor(ctx, opts.inventory, opts.context);
   // every drill is validated before the first one runs
   const loaded = drills.map((d) => loadDrillFor(ctx, d, inv.inventory));
   const lockId = `${new Date().toISOString()}-${loaded.map((d) => d.drill.metadata.name).join('+')}`;

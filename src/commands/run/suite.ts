@@ -57,6 +57,8 @@ export interface GameDayCommandOptions extends GameDayFlags {
   out: string;
   format?: string;
   quiet?: boolean;
+  /** kubeconfig context, over kubernetes.context */
+  context?: string;
 }
 
 /** One normal run of a drill into `runDir` (report written there); the engine's runOne. */
@@ -151,7 +153,7 @@ export async function runGameDayCommand(
     parseDurationFlag('--steady-timeout', opts.steadyTimeout) ?? DEFAULT_STEADY_TIMEOUT_S;
   if (opts.lock) lockSettings(opts);
   const plan = planGameDay(args, ctx.cwd, opts);
-  const inv = loadInventoryFor(ctx, opts.inventory);
+  const inv = loadInventoryFor(ctx, opts.inventory, opts.context);
   const drills = plan.drills.map((p) => loadDrillFor(ctx, p.file, inv.inventory));
   const baseline: RunSummary | null = opts.baseline
     ? readRunSummary(resolve(ctx.cwd, opts.baseline), opts.baseline)

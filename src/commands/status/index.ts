@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { STOP_SIGNALS, type Context } from '../../context.js';
 import { ExitCode, UsageError } from '../../errors.js';
+import { checkLeaseAccess } from '../../clients/kube.js';
 import { KubeconfigError, loadKubeconfig, type KubeConnection } from '../../clients/kubeconfig.js';
 import { loadTlsFiles, type TlsMaterial } from '../../clients/tls.js';
 import { MAX_DURATION_TEXT, isTooLong, parseDurationMs } from '../../text/duration.js';
@@ -34,6 +35,8 @@ export interface StatusOptions {
   watch?: boolean | string;
   lease?: string[];
   timeout?: string;
+  /** kubeconfig context, over kubernetes.context */
+  context?: string;
 }
 
 export const registerStatus: RegisterCommand = (program, ctx, setExit) => {
@@ -50,6 +53,7 @@ export const registerStatus: RegisterCommand = (program, ctx, setExit) => {
       'also show these Leases (besides kube-scheduler and kube-controller-manager)',
     )
     .option('--timeout <duration>', 'deadline of every single check', '2s')
+    .option('--context <name>', 'kubeconfig context (default: kubernetes.context, then current-context)')
     .action(async (opts: StatusOptions) => {
       setExit(await runStatus(ctx, opts));
     });
@@ -105,12 +109,14 @@ export function setupStatus(ctx: Context, opts: StatusOptions): Setup {
   try {
     conn = loadKubeconfig({
       file: inventory.kubernetes.kubeconfig,
-      context: inventory.kubernetes.context,
+      context: opts.context ?? inventory.kubernetes.context,
       env: ctx.env,
+      cwd: ctx.cwd,
     });
   } catch (err) {
-    // KubeconfigError, YAML errors and unreadable certificate files alike: bad input
-    const message = err instanceof KubeconfigError || err instanceof Error ? err.message : String(err);
+    // a KubeconfigError names the file, field or context and what to check
+    if (err instanceof KubeconfigError) throw err;
+    const message = err instanceof Error ? err.message : String(err);
     throw new UsageError(message, { hint: `set kubernetes.kubeconfig in ${found.display} or KUBECONFIG` });
   }
   return {
@@ -139,13 +145,26 @@ export async function runStatus(ctx: Context, opts: StatusOptions): Promise<numb
   if (intervalMs !== undefined && intervalMs < MIN_INTERVAL_MS)
     throw new UsageError(`--watch interval must be at least ${MIN_INTERVAL_MS}ms`);
   const setup = setupStatus(ctx, opts);
+  // the credential and its rights: a failing exec plugin, a refused token or a missing right is
+  // one line and exit 2, not a table of errors. Checked while etcd is asked (the Kubernetes
+  // client's first use costs its import), and before anything is printed.
+  const access = checkLeaseAccess(
+    setup.conn,
+    setup.target.loadBalancer,
+    setup.target.leases,
+    setup.target.timeoutMs,
+  );
   const clients = new StatusClients(setup.etcdTls, setup.conn);
   try {
     if (intervalMs === undefined) {
-      const report = await gatherStatus(setup.target, clients);
+      const gathered = gatherStatus(setup.target, clients);
+      gathered.catch(() => undefined);
+      await access;
+      const report = await gathered;
       ctx.stdout.write(opts.json ? renderJson(report) : renderText(report));
       return exitCodeOf(report);
     }
+    await access;
     return await watch(ctx, opts, setup.target, clients, intervalMs);
   } finally {
     clients.close();

@@ -60,7 +60,7 @@ describe('kha-drill status: bad input exits 2 before touching anything', () => {
     {
       name: 'a missing kubeconfig',
       args: ['-i', 'good.yaml'],
-      err: /cannot read kubeconfig .*\.kube\/config/,
+      err: /no kubeconfig: .*\.kube\/config does not exist/,
     },
   ])('$name', async ({ args, err }) => {
     const { ctx, out } = fakeContext(dir);

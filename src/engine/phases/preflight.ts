@@ -91,6 +91,9 @@ export async function preflight(
   const lb = await view.loadBalancer();
   if (!lb.ok) apiBad.push(`load balancer (${inventory.kubernetes.loadBalancer}): ${lb.error ?? 'not ready'}`);
   if (apiBad.length) throw notSteady('E_PREFLIGHT', `preflight: not answering:\n  ${apiBad.join('\n  ')}`);
+  // the kubeconfig's credential and rights, before anything is touched: a 401 or 403 here is
+  // bad input (E_KUBE_AUTH, exit 2), not a watcher that stays blind through the drill
+  await view.checkLeaseAccess?.(drill.watchers.lease?.leases ?? []);
 
   const plan = await buildPlan(drill, inventory, view, input.runId, ports.random);
   enforceGuardrails(drill, plan.violations, input.yes ?? false);
