@@ -1,5 +1,5 @@
 /** The run's result for the report: the outcome decided from the state, and what was done. */
-import { REPORT_SCHEMA_VERSION, type RunResult } from '../report/result.js';
+import { REPORT_SCHEMA_VERSION, type FaultRecord, type RunResult } from '../report/result.js';
 import { describeCondition } from './conditions.js';
 import { decideOutcome } from './outcome.js';
 import type { Evaluation } from './phases/evaluate.js';
@@ -46,6 +46,7 @@ export function assembleResult(run: Run, startedAt: string, { metrics, verdicts 
     durationS: ports.timeline.now(),
     tInject: s.tInject,
     tRestore: s.tRestore,
+    faults: faultRecords(run),
     targets: s.targets,
     steps: s.steps,
     metrics,
@@ -56,4 +57,24 @@ export function assembleResult(run: Run, startedAt: string, { metrics, verdicts 
     summary,
     errors: s.errors,
   };
+}
+
+/** t_fault of each inject step per master, from the timeline's fault events. */
+function faultRecords(run: Run): FaultRecord[] {
+  return run.ports.timeline.events().flatMap((e) => {
+    if (e.kind !== 'fault') return [];
+    const r: FaultRecord = {
+      index: e.index,
+      master: e.master,
+      source: e.source,
+      tFault: e.tFault,
+      lo: e.lo,
+      hi: e.hi,
+      commandStart: e.commandStart,
+      commandEnd: e.commandEnd,
+      note: e.note,
+    };
+    if (e.bracket) r.bracket = e.bracket;
+    return [r];
+  });
 }

@@ -8,6 +8,7 @@
 import { ExitCode, KhaError, errorMessage } from '../errors.js';
 import type { RunResult } from '../report/result.js';
 import type { RunDeps } from './deps.js';
+import { recordClocks, recordRestarts } from './fault/record.js';
 import { evaluatePhase } from './phases/evaluate.js';
 import { injectPhase } from './phases/inject.js';
 import { observePhase } from './phases/observe.js';
@@ -52,6 +53,8 @@ export async function runDrill(deps: RunDeps): Promise<RunResult> {
   try {
     run.phase('preflight', 'start');
     run.phase('preflight', 'end', true, await preflight(input, ports, (release) => (releaseLock = release)));
+    // each master's clock against ours, so its records map onto the timeline
+    await recordClocks(run.faultDeps(), input.inventory.masters, 'preflight');
     await prepareFault(run, (stop) => (stopWatchers = stop));
     const injectError = await injectPhase(run);
     if (injectError) {
@@ -64,7 +67,12 @@ export async function runDrill(deps: RunDeps): Promise<RunResult> {
     stoppedBefore(run, err);
   }
 
-  if (s.journal) await restorePhase(run);
+  if (s.journal) {
+    await restorePhase(run);
+    // the victim's real restart (systemd's record), where raft.catchup_s starts
+    const faults = ports.timeline.events().filter((e) => e.kind === 'fault');
+    if (faults.length) await recordRestarts(run.faultDeps(), faults);
+  }
 
   if (stopWatchers) {
     try {
