@@ -10,9 +10,8 @@ import type { MetricResult } from './types.js';
 import {
   blindDuring,
   describeBlind,
-  describeFault,
-  faultErr,
   fmt,
+  fromFault,
   labelled,
   measured,
   unknown,
@@ -99,21 +98,6 @@ function perLease(metric: string, fn: PerLease) {
 
 function unitOf(metric: string): MetricResult['unit'] {
   return metric.endsWith('_s') ? 's' : 'count';
-}
-
-/**
- * Where a duration that ends at `end` starts: t_fault, or, when the end came before the fault
- * took effect (a Lease released during a graceful stop and taken before the process left), the
- * command's start, so no duration is negative; the note says which.
- */
-export function fromFault(view: RunView, end: number): { from: number; err: number; note: string } {
-  const f = view.fault!;
-  if (end >= f.t) return { from: f.t, err: faultErr(f), note: `from ${describeFault(f)}` };
-  return {
-    from: Math.min(end, f.commandStart),
-    err: f.commandStartErr,
-    note: `before ${describeFault(f)} at ${fmt(f.t)} s: released during the stop and taken before the process left, so counted from the stop's start (${fmt(f.commandStart)} s)`,
-  };
 }
 
 export const takeover: PerLease = (view, lease, events, name) => {

@@ -5,9 +5,8 @@ import type { MetricResult } from './types.js';
 import {
   blindDuring,
   describeBlind,
-  describeFault,
-  faultErr,
   fmt,
+  fromFault,
   labelled,
   measured,
   unknown,
@@ -81,7 +80,8 @@ export function reelection(view: RunView): MetricResult[] {
   const quorum = quorumOf(view, events);
   const latest = new Map<string, RaftEvent>();
   for (const e of events) {
-    if (e.t <= fault.lo) continue;
+    // from the command's start: a graceful stop hands leadership over before the process leaves
+    if (e.t <= fault.commandStart) continue;
     latest.set(e.master, e);
     // only e can complete the evidence: it is the one report that changed
     if (!hasLeader(e) || BigInt(e.term) <= before.term) continue;
@@ -93,7 +93,7 @@ export function reelection(view: RunView): MetricResult[] {
     // It lies in [lower, e.t]; the middle of that interval ± half its width is the estimate with
     // the smallest worst-case error (stamping e.t would be late by up to a whole poll period).
     const prev = lastSeenBefore(events, e.master, e.seq);
-    const lower = Math.max(fault.lo, prev ? prev.t - prev.latencyMs / 1000 : fault.lo);
+    const lower = Math.max(fault.commandStart, prev ? prev.t - prev.latencyMs / 1000 : fault.commandStart);
     const mid = (lower + e.t) / 2;
     const blind = blindDuring(view, 'raft', [e.master], lower, e.t);
     const evidence =
@@ -104,11 +104,13 @@ export function reelection(view: RunView): MetricResult[] {
       `leader ${before.leader} (term ${before.term}) → ${e.leader} (term ${e.term}), ${evidence}`,
     ];
     if (blind.length > 0) notes.push(`${e.master} did not answer ${describeBlind(blind)}`);
-    // the election happened after the fault: never a negative duration
-    const value = Math.max(0, mid - fault.t);
-    notes.push(`from ${describeFault(fault)}`);
+    const start = fromFault(view, mid);
+    notes.push(start.note);
     return [
-      measured(name, 's', value, (e.t - lower) / 2 + faultErr(fault), { at: mid, note: notes.join('; ') }),
+      measured(name, 's', Math.max(0, mid - start.from), (e.t - lower) / 2 + start.err, {
+        at: mid,
+        note: notes.join('; '),
+      }),
     ];
   }
   return [
@@ -130,7 +132,7 @@ export function elections(view: RunView): MetricResult[] {
   const terms = new Set<bigint>();
   let max = before.term;
   for (const e of events) {
-    if (e.t <= view.fault!.lo || !hasLeader(e)) continue;
+    if (e.t <= view.fault!.commandStart || !hasLeader(e)) continue;
     const term = BigInt(e.term);
     if (term > before.term) terms.add(term);
     if (term > max) max = term;

@@ -189,6 +189,22 @@ export function describeFault(f: FaultMoment): string {
   return `t_fault (${f.source}${f.master ? ` on ${f.master}` : ''}, ±${fmt(faultErr(f))} s)`;
 }
 
+/**
+ * Where a duration that ends at `end` starts: t_fault, or, when the end came before the fault
+ * took effect (a Lease released during a graceful stop and taken before the process left, etcd's leadership
+ * handed over before the leader exited), the
+ * command's start, so no duration is negative; the note says which.
+ */
+export function fromFault(view: RunView, end: number): { from: number; err: number; note: string } {
+  const f = view.fault!;
+  if (end >= f.t) return { from: f.t, err: faultErr(f), note: `from ${describeFault(f)}` };
+  return {
+    from: Math.min(end, f.commandStart),
+    err: f.commandStartErr,
+    note: `before ${describeFault(f)} at ${fmt(f.t)} s: it happened during the stop, before the process left, so counted from the stop's start (${fmt(f.commandStart)} s)`,
+  };
+}
+
 /** Pairs blind start/end per watcher and subject; an unpaired start runs to the last event. */
 export function blindIntervals(events: readonly TimelineEvent[]): BlindInterval[] {
   const open = new Map<string, BlindEvent>();
