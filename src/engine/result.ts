@@ -1,5 +1,6 @@
 /** The run's result for the report: the outcome decided from the state, and what was done. */
 import { REPORT_SCHEMA_VERSION, type FaultRecord, type RunResult } from '../report/result.js';
+import type { FaultEvent } from '../timeline/events.js';
 import { describeCondition } from './conditions.js';
 import { decideOutcome } from './outcome.js';
 import type { Evaluation } from './phases/evaluate.js';
@@ -61,8 +62,11 @@ export function assembleResult(run: Run, startedAt: string, { metrics, verdicts 
 
 /** t_fault of each inject step per master, from the timeline's fault events. */
 function faultRecords(run: Run): FaultRecord[] {
-  return run.ports.timeline.events().flatMap((e) => {
-    if (e.kind !== 'fault') return [];
+  // a moment read again before restore supersedes the provisional one of the same step and master
+  const latest = new Map<string, FaultEvent>();
+  for (const e of run.ports.timeline.events())
+    if (e.kind === 'fault') latest.set(`${e.index}/${e.master}`, e);
+  return [...latest.values()].flatMap((e) => {
     const r: FaultRecord = {
       index: e.index,
       master: e.master,

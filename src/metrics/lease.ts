@@ -16,6 +16,7 @@ import {
   measured,
   unknown,
   type RunView,
+  viewFor,
 } from './view.js';
 
 /** How late a watch event can arrive after the write it reports, on a working watch. */
@@ -89,9 +90,11 @@ function perLease(metric: string, fn: PerLease) {
     if (leases.length === 0) return [unknown(metric, unitOf(metric), 'no Lease was watched')];
     const out: MetricResult[] = [];
     const primary = primaryLease(view, options);
-    if (primary !== null) out.push(fn(view, primary, leaseEventsOf(view, primary), metric));
+    // each Lease's durations start at the fault of the step that hit its component
+    const forLease = (lease: string) => viewFor(view, lease.split('/').pop() ?? lease);
+    if (primary !== null) out.push(fn(forLease(primary), primary, leaseEventsOf(view, primary), metric));
     for (const lease of leases)
-      out.push(fn(view, lease, leaseEventsOf(view, lease), labelled(metric, { lease })));
+      out.push(fn(forLease(lease), lease, leaseEventsOf(view, lease), labelled(metric, { lease })));
     return out;
   };
 }

@@ -8,6 +8,7 @@ import {
   measured,
   median,
   unknown,
+  viewFor,
   type Interval,
   type RunView,
 } from './view.js';
@@ -92,7 +93,8 @@ export function maxOutage(view: RunView): MetricResult[] {
   ];
 }
 
-export function writeOutage(view: RunView): MetricResult[] {
+export function writeOutage(whole: RunView): MetricResult[] {
+  const view = viewFor(whole, 'etcd');
   const name = 'etcd.write_outage_s';
   const all = view.events.filter((e): e is WriteProbeEvent => e.kind === 'write');
   if (all.length === 0) return [unknown(name, 's', 'the etcd write probe recorded nothing')];

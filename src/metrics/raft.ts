@@ -11,6 +11,7 @@ import {
   measured,
   unknown,
   type RunView,
+  viewFor,
 } from './view.js';
 
 const raftEvents = (view: RunView): RaftEvent[] =>
@@ -70,8 +71,9 @@ export function electedLeader(
   return null;
 }
 
-export function reelection(view: RunView): MetricResult[] {
+export function reelection(whole: RunView): MetricResult[] {
   const name = 'raft.reelection_s';
+  const view = viewFor(whole, 'etcd');
   const events = raftEvents(view);
   if (events.length === 0) return [unknown(name, 's', 'the raft watcher recorded nothing')];
   const before = stateBefore(view, events);

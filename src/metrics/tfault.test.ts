@@ -17,15 +17,24 @@ const B = 'master-1_bbbb';
 /** An inject step sent at `start`, returned at `end`, its fault at `t` ± `err` on `master`. */
 function slowInject(
   tb: TimelineBuilder,
-  o: { start: number; end: number; t: number; err: number; master: string; action?: string },
+  o: {
+    start: number;
+    end: number;
+    t: number;
+    err: number;
+    master: string;
+    action?: string;
+    index?: number;
+    service?: string;
+  },
 ): TimelineBuilder {
   const step = {
-    kind: 'step',
-    phase: 'inject',
-    index: 0,
+    kind: 'step' as const,
+    phase: 'inject' as const,
+    index: o.index ?? 0,
     action: o.action ?? 'stopService',
     targets: [o.master],
-  } as const;
+  };
   tb.add(o.start, { ...step, state: 'start' });
   tb.add(o.end, {
     ...step,
@@ -35,9 +44,10 @@ function slowInject(
   });
   const fault: NewEvent = {
     kind: 'fault',
-    index: 0,
+    index: o.index ?? 0,
     action: o.action ?? 'stopService',
     master: o.master,
+    ...(o.service ? { service: o.service } : {}),
     source: 'unit-exit',
     tFault: o.t,
     lo: o.t - o.err,
@@ -197,6 +207,41 @@ describe('raft metrics from t_fault', () => {
     const m = get(computeMetrics(tb.build()), 'raft.catchup_s');
     expect(m.value).toBeCloseTo(15.1 - 15.0, 6);
     expect(m.note).toMatch(/real start/);
+  });
+});
+
+describe('a drill of several faults (master-down)', () => {
+  it("etcd's election is timed from etcd's kill, not from the first step's", () => {
+    const tb = new TimelineBuilder();
+    slowInject(tb, {
+      start: 9,
+      end: 9.05,
+      t: 9.04,
+      err: 0.003,
+      master: 'master-1',
+      action: 'killService',
+      service: 'kube-scheduler',
+    });
+    slowInject(tb, {
+      start: 10,
+      end: 10.05,
+      t: 10.04,
+      err: 0.003,
+      master: 'master-1',
+      action: 'killService',
+      service: 'etcd',
+      index: 1,
+    });
+    for (let i = 85; i <= 130; i++) {
+      const t = i / 10;
+      for (const m of ['master-1', 'master-2', 'master-3']) {
+        if (m === 'master-1' && t > 10.05) tb.raft(t, m, { ok: false });
+        else tb.raft(t, m, { leader: t >= 11.3 ? 'master-2' : 'master-1', term: t >= 11.3 ? 3 : 2 });
+      }
+    }
+    const m = get(computeMetrics(tb.build()), 'raft.reelection_s');
+    expect(m.value).toBeCloseTo(11.25 - 10.04, 6);
+    expect(m.note).toMatch(/inject step 2, unit-exit on master-1/);
   });
 });
 

@@ -35,6 +35,10 @@ export interface FaultMoment {
   hi: number;
   source: FaultEvent['source'] | 'inject-return';
   master: string | null;
+  /** the inject step it belongs to, and the service it acted on */
+  index: number | null;
+  service: string | null;
+  action: string | null;
   /** when the fault's command started: on the master's clock (its bracket) where known, else sent */
   commandStart: number;
   /** ± of commandStart */
@@ -58,6 +62,8 @@ export interface RunView {
    * back to t_inject (`source: 'inject-return'`).
    */
   fault: FaultMoment | null;
+  /** t_fault of every inject step that has one, in step order */
+  faults: FaultMoment[];
   /** the latest clock offset of each master (master time − run time) */
   clocks: Map<string, ClockEvent>;
   /** real restarts of faulted units after the fault (systemd's ExecMainStartTimestamp) */
@@ -127,8 +133,18 @@ export function viewOf(events: readonly TimelineEvent[]): RunView {
     else if (e.kind === 'clock') clocks.set(e.master, e);
     else if (e.kind === 'unitStart') unitStarts.push(e);
   }
+  // per step and master, the last fault event: a later one supersedes a provisional one
+  const byStep = new Map<number, Map<string, FaultEvent>>();
+  for (const f of faults) {
+    const m = byStep.get(f.index) ?? new Map<string, FaultEvent>();
+    m.set(f.master, f);
+    byStep.set(f.index, m);
+  }
+  const stepFaults = [...byStep.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([, m]) => faultOf([...m.values()], tInject, tInjectStart)!);
   const fault = faultOf(
-    faults.filter((f) => f.index === injectIndex),
+    injectIndex !== null ? [...(byStep.get(injectIndex)?.values() ?? [])] : [],
     tInject,
     tInjectStart,
   );
@@ -138,6 +154,7 @@ export function viewOf(events: readonly TimelineEvent[]): RunView {
     tInject,
     tInjectStart,
     fault,
+    faults: stepFaults,
     clocks,
     unitStarts,
     injectTargets,
@@ -167,6 +184,9 @@ function faultOf(
       hi: tInject,
       source: 'inject-return',
       master: null,
+      index: null,
+      service: null,
+      action: null,
       commandStart: start,
       commandStartErr: 0,
     };
@@ -178,15 +198,30 @@ function faultOf(
     hi: f.hi,
     source: f.source,
     master: f.master,
+    index: f.index,
+    service: f.service ?? null,
+    action: f.action,
     commandStart: f.bracket?.start ?? f.commandStart,
     commandStartErr: f.bracket ? f.offsetErrS : 0,
   };
 }
 
+/**
+ * The view as a metric about one component sees it: t_fault of the first inject step that acted
+ * on that component (or partitioned a master), else the drill's first fault. A drill that kills
+ * several services in turn (master-down) times etcd's election from etcd's kill.
+ */
+export function viewFor(view: RunView, service: string): RunView {
+  const f = view.faults.find((x) => x.service === service || x.action === 'partition');
+  if (!f || f === view.fault || view.fault === null) return view;
+  return { ...view, fault: f };
+}
+
 /** "t_fault" with how it was found, for notes. */
 export function describeFault(f: FaultMoment): string {
   if (f.source === 'inject-return') return 't_inject (this timeline has no t_fault)';
-  return `t_fault (${f.source}${f.master ? ` on ${f.master}` : ''}, ±${fmt(faultErr(f))} s)`;
+  const step = f.index !== null && f.index > 0 ? `inject step ${f.index + 1}, ` : '';
+  return `t_fault (${step}${f.source}${f.master ? ` on ${f.master}` : ''}, ±${fmt(faultErr(f))} s)`;
 }
 
 /**

@@ -116,6 +116,13 @@ export interface FaultEvent extends EventBase {
   offsetS: number;
   offsetErrS: number;
   note: string;
+  /**
+   * the process had not left yet when this was recorded (a `--no-block` stop): the bracket
+   * stands in, and a later fault event of the same step and master supersedes it
+   */
+  provisional?: boolean;
+  /** the bracket as the master's clock printed it (s since the epoch), to read the moment again */
+  masterBracket?: CommandBracket;
 }
 
 /** A unit's main process started again after a fault (systemd's ExecMainStartTimestamp). */

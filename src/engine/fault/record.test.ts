@@ -4,7 +4,7 @@ import type { FaultEvent, NewEvent, TimelineEvent } from '../../timeline/events.
 import type { RunTimeline } from '../deps.js';
 import { fakeInventory } from '../testing/fakes.js';
 import type { Remote, RemoteResult } from '../types.js';
-import { recordFaults, recordRestarts } from './record.js';
+import { recordFaults, recordRestarts, refineFaults } from './record.js';
 
 const EPOCH = 1_800_000_000;
 
@@ -115,11 +115,31 @@ describe('t_fault on the run clock, whatever the master clock says', () => {
     });
   }
 
-  it('a --no-block stop: polls until the process left', async () => {
-    const w = world(-2, { exitAt: 10.4 });
+  it('a --no-block stop whose process leaves late: provisional, then read again before restore', async () => {
+    const w = world(-2, { exitAt: 25 });
     const [f] = await recordFaults(
       w.deps,
       stopNoBlock,
+      0,
+      [{ master: 'master-2', start: w.masterClock(9.9), end: w.masterClock(9.91) }],
+      { start: 9.89, end: 9.92 },
+    );
+    // one read, no wait: the drill's observe window is not delayed
+    expect(w.reads()).toBe(1);
+    expect(f).toMatchObject({ source: 'bracket', provisional: true });
+    w.setNow(30);
+    await refineFaults(w.deps, [stopNoBlock], [f!]);
+    const refined = w.events.filter((e) => e.kind === 'fault').pop();
+    expect(refined).toMatchObject({ source: 'unit-exit', master: 'master-2', index: 0 });
+    expect(refined?.kind === 'fault' && refined.provisional).toBeFalsy();
+    expect(refined?.kind === 'fault' && Math.abs(refined.tFault - 25)).toBeLessThanOrEqual(0.003 + 1e-9);
+  });
+
+  it('a stop that waits: polls until the exit is recorded', async () => {
+    const w = world(-2, { exitAt: 10.4 });
+    const [f] = await recordFaults(
+      w.deps,
+      stop,
       0,
       [{ master: 'master-2', start: w.masterClock(9.9), end: w.masterClock(9.91) }],
       { start: 9.89, end: 9.92 },

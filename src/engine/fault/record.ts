@@ -73,9 +73,13 @@ export async function recordClocks(
 
 const SERVICE_ACTIONS = new Set(['stopService', 'killService', 'restartService']);
 
-/** How long to wait for the main process to leave after the command returned. */
+/**
+ * How long to wait for the main process to leave after the command returned. A `--no-block`
+ * stop returns at once and the process may take long to leave (kube-apiserver drains): one read
+ * now, and the moment is read again before restore starts the unit (refineFaults).
+ */
 function exitWaitS(step: Step): number {
-  if (step.action === 'stopService' && step.wait === false) return 20;
+  if (step.action === 'stopService' && step.wait === false) return 0;
   return 3;
 }
 
@@ -93,7 +97,8 @@ async function momentOnMaster(
   step: Step,
   master: Master,
   bracket: CommandBracket,
-): Promise<MasterMoment> {
+  waitS = exitWaitS(step),
+): Promise<MasterMoment & { provisional?: true }> {
   const end = bracket.end ?? bracket.start;
   const unit = faultUnit(step, d.inventory);
   if (unit === null) {
@@ -105,7 +110,7 @@ async function momentOnMaster(
           : 'the command’s bracket on the master’s clock';
     return bracketMoment(bracket.start, end, why);
   }
-  const deadline = d.timeline.now() + exitWaitS(step);
+  const deadline = d.timeline.now() + waitS;
   let last = 'no record read';
   for (;;) {
     try {
@@ -121,7 +126,10 @@ async function momentOnMaster(
     if (d.timeline.now() >= deadline) break;
     await d.sleep(POLL_MS);
   }
-  return bracketMoment(bracket.start, end, `systemd gave no exit moment (${last}): the command's bracket`);
+  return {
+    ...bracketMoment(bracket.start, end, `systemd gave no exit moment (${last}): the command's bracket`),
+    provisional: true,
+  };
 }
 
 /**
@@ -168,8 +176,29 @@ export async function recordFaults(
       continue;
     }
     const m = await momentOnMaster(d, step, master, b);
+    appendFault(d, out, base, m, b, offset);
+  }
+  return out;
+}
+
+type FaultBase = Pick<
+  FaultEvent,
+  'kind' | 'index' | 'action' | 'master' | 'service' | 'commandStart' | 'commandEnd'
+>;
+
+function appendFault(
+  d: FaultDeps,
+  out: FaultEvent[],
+  base: FaultBase,
+  m: MasterMoment & { provisional?: true },
+  b: CommandBracket,
+  offset: ClockOffset,
+): void {
+  {
     const e = {
       ...base,
+      ...(m.provisional ? { provisional: true as const } : {}),
+      masterBracket: b,
       source: m.source,
       tFault: toRunClock(m.t, offset),
       lo: toRunClock(m.lo, offset) - offset.errS,
@@ -185,7 +214,38 @@ export async function recordFaults(
     const appended = d.timeline.append(e);
     if (appended.kind === 'fault') out.push(appended);
   }
-  return out;
+}
+
+/**
+ * Before restore starts anything: the moments that were not known yet (a `--no-block` stop
+ * whose process was still leaving) are read again, while systemd still has the exit record; a
+ * moment found supersedes the provisional one (a later fault event for the same step and master).
+ */
+export async function refineFaults(
+  d: FaultDeps,
+  steps: readonly Step[],
+  faults: readonly FaultEvent[],
+): Promise<void> {
+  for (const f of faults) {
+    if (!f.provisional || !f.masterBracket) continue;
+    const step = steps[f.index];
+    const master = d.inventory.masters.find((m) => m.name === f.master);
+    if (!step || !master) continue;
+    const offset = (await recordClocks(d, [master], 'restore')).get(f.master);
+    if (!offset) continue;
+    const m = await momentOnMaster(d, step, master, f.masterBracket, 0);
+    if (m.provisional) continue;
+    const base: FaultBase = {
+      kind: 'fault',
+      index: f.index,
+      action: f.action,
+      master: f.master,
+      ...(f.service ? { service: f.service } : {}),
+      commandStart: f.commandStart,
+      commandEnd: f.commandEnd,
+    };
+    appendFault(d, [], base, { ...m, note: `${m.note}, read before restore` }, f.masterBracket, offset);
+  }
 }
 
 /**
