@@ -105,6 +105,10 @@ describe('t_fault against the journal of the victim master', () => {
       const truth = lines.map((l) => l.realtimeUs / 1e6).find((t) => t >= masterT - 0.5);
       expect(truth, `journal lines: ${JSON.stringify(lines)}`).toBeDefined();
       const diff = truth! - masterT;
+      // the figure for the report: how far systemd's record and the journal's line lie apart
+      console.info(
+        `${drill}: t_fault ${f!.source} ±${((f!.hi - f!.lo) / 2).toFixed(4)} s; journal − t_fault = ${(diff * 1000).toFixed(2)} ms; command ${((f!.commandEnd - f!.commandStart) * 1000).toFixed(0)} ms (t_inject − t_fault = ${((f!.commandEnd - f!.tFault) * 1000).toFixed(1)} ms)`,
+      );
       // journald receives systemd's line after the exit it reports: a few ms, generous on 2 cores
       expect(diff).toBeGreaterThanOrEqual(-0.001);
       expect(diff).toBeLessThan(0.25);
