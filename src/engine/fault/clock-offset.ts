@@ -1,8 +1,10 @@
 /**
  * A master's clock against the run clock, from SSH round trips (NTP's idea without its
- * filtering): the master's time was read somewhere between the laptop's send and receive, so
- * offset = master − midpoint, surely within ± round trip / 2. The sample with the smallest round
- * trip gives the tightest bound. Pure.
+ * filtering): the master's time was read somewhere between the laptop's send and receive, so the
+ * offset lies in [master − received, master − sent]. Every sample's interval holds the true
+ * offset (the clocks do not drift measurably over a drill), so their intersection does too: the
+ * estimate is its middle ± half its width, never wider than the best single round trip / 2. An
+ * inject command's own bracket is such a sample (two readings inside one round trip). Pure.
  */
 
 export interface ClockSample {
@@ -24,6 +26,10 @@ export interface ClockOffset {
 export function offsetOf(samples: readonly ClockSample[]): ClockOffset | null {
   const good = samples.filter((s) => Number.isFinite(s.master) && s.master > 0 && s.received >= s.sent);
   if (good.length === 0) return null;
+  const lo = Math.max(...good.map((s) => s.master - s.received));
+  const hi = Math.min(...good.map((s) => s.master - s.sent));
+  if (lo <= hi) return { offsetS: (lo + hi) / 2, errS: (hi - lo) / 2, samples: good.length };
+  // disjoint: the master's clock stepped (NTP) between samples; the best single trip then
   const best = good.reduce((a, b) => (b.received - b.sent < a.received - a.sent ? b : a));
   return {
     offsetS: best.master - (best.sent + best.received) / 2,

@@ -28,13 +28,17 @@ export interface FaultDeps {
 export const CLOCK_SAMPLES = 4;
 const POLL_MS = 50;
 
-/** Samples a master's clock `n` times; null when it did not answer. */
+/**
+ * Samples a master's clock `n` times (plus the given samples, e.g. an inject command's bracket);
+ * null when it did not answer.
+ */
 export async function sampleClock(
   d: FaultDeps,
   master: Master,
   n = CLOCK_SAMPLES,
+  extra: readonly ClockSample[] = [],
 ): Promise<ClockOffset | null> {
-  const samples: ClockSample[] = [];
+  const samples: ClockSample[] = [...extra];
   for (let i = 0; i < n; i++) {
     try {
       const sent = d.timeline.now();
@@ -53,10 +57,11 @@ export async function recordClocks(
   d: FaultDeps,
   masters: readonly Master[],
   at: 'preflight' | 'inject' | 'restore',
+  extra: readonly ClockSample[] = [],
 ): Promise<Map<string, ClockOffset>> {
   const out = new Map<string, ClockOffset>();
   for (const m of masters) {
-    const o = await sampleClock(d, m);
+    const o = await sampleClock(d, m, CLOCK_SAMPLES, extra);
     if (!o) continue;
     out.set(m.name, o);
     d.timeline.append({
@@ -159,7 +164,10 @@ export async function recordFaults(
       commandStart: command.start,
       commandEnd: command.end,
     };
-    const offset = (await recordClocks(d, [master], 'inject')).get(b.master);
+    // the command's own round trip bounds the offset too: the master read t0 and t1 inside it
+    const own: ClockSample[] = [{ sent: command.start, received: command.end, master: b.start }];
+    if (b.end !== undefined) own.push({ sent: command.start, received: command.end, master: b.end });
+    const offset = (await recordClocks(d, [master], 'inject', own)).get(b.master);
     if (!offset) {
       const e = {
         ...base,
