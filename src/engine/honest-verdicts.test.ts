@@ -15,7 +15,7 @@ import type { MetricResult } from '../metrics/types.js';
 import { describeExit, describeUndo } from './describe.js';
 import { Journal } from './journal.js';
 import { runDrill } from './run.js';
-import { FakeCluster, fakeDrill, fakeInventory } from './testing/fakes.js';
+import { FakeCluster, fakeDrill, fakeInventory, innerCommand } from './testing/fakes.js';
 import { runHarness } from './testing/run-harness.js';
 import type { Remote } from './types.js';
 
@@ -79,7 +79,7 @@ describe('verdicts that say only what was measured', () => {
       connect: (m) => h.cluster.connect(m),
       close: () => h.cluster.close(),
       exec: async (m, command) =>
-        command === 'systemctl stop kube-scheduler'
+        innerCommand(command) === 'systemctl stop kube-scheduler'
           ? { code: null, stdout: '', stderr: '' }
           : h.cluster.exec(m, command),
     };

@@ -1,5 +1,6 @@
 /** The run's result for the report: the outcome decided from the state, and what was done. */
-import { REPORT_SCHEMA_VERSION, type RunResult } from '../report/result.js';
+import { REPORT_SCHEMA_VERSION, type FaultRecord, type RunResult } from '../report/result.js';
+import type { FaultEvent } from '../timeline/events.js';
 import { describeCondition } from './conditions.js';
 import { decideOutcome } from './outcome.js';
 import type { Evaluation } from './phases/evaluate.js';
@@ -46,6 +47,7 @@ export function assembleResult(run: Run, startedAt: string, { metrics, verdicts 
     durationS: ports.timeline.now(),
     tInject: s.tInject,
     tRestore: s.tRestore,
+    faults: faultRecords(run),
     targets: s.targets,
     steps: s.steps,
     metrics,
@@ -56,4 +58,27 @@ export function assembleResult(run: Run, startedAt: string, { metrics, verdicts 
     summary,
     errors: s.errors,
   };
+}
+
+/** t_fault of each inject step per master, from the timeline's fault events. */
+function faultRecords(run: Run): FaultRecord[] {
+  // a moment read again before restore supersedes the provisional one of the same step and master
+  const latest = new Map<string, FaultEvent>();
+  for (const e of run.ports.timeline.events())
+    if (e.kind === 'fault') latest.set(`${e.index}/${e.master}`, e);
+  return [...latest.values()].flatMap((e) => {
+    const r: FaultRecord = {
+      index: e.index,
+      master: e.master,
+      source: e.source,
+      tFault: e.tFault,
+      lo: e.lo,
+      hi: e.hi,
+      commandStart: e.commandStart,
+      commandEnd: e.commandEnd,
+      note: e.note,
+    };
+    if (e.bracket) r.bracket = e.bracket;
+    return [r];
+  });
 }

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { MetricResult } from '../metrics/types.js';
 import { acquireRunLock, indexPath, readPendingJournal } from './journal.js';
 import { runDrill } from './run.js';
-import { FakeCluster, fakeDrill } from './testing/fakes.js';
+import { FakeCluster, fakeDrill, innerCommand } from './testing/fakes.js';
 import { runHarness, type RunHarness } from './testing/run-harness.js';
 import type { Drill } from '../config/schema.js';
 
@@ -90,7 +90,9 @@ describe('runDrill', () => {
     h.cluster.exec = async (m, command) => {
       const res = await exec(m, command);
       // the unit stopped, but the command reports a failure (e.g. a stop job that timed out)
-      return command === 'systemctl stop kube-scheduler' ? { ...res, code: 1, stderr: 'job timed out' } : res;
+      return innerCommand(command) === 'systemctl stop kube-scheduler'
+        ? { ...res, code: 1, stderr: 'job timed out' }
+        : res;
     };
     const r = await runDrill(h.deps);
     expect(r).toMatchObject({ outcome: 'error', exitCode: 4, restore: { ok: true } });

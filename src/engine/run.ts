@@ -7,7 +7,9 @@
  */
 import { ExitCode, KhaError, errorMessage } from '../errors.js';
 import type { RunResult } from '../report/result.js';
+import type { FaultEvent } from '../timeline/events.js';
 import type { RunDeps } from './deps.js';
+import { recordClocks, recordRestarts, refineFaults } from './fault/record.js';
 import { evaluatePhase } from './phases/evaluate.js';
 import { injectPhase } from './phases/inject.js';
 import { observePhase } from './phases/observe.js';
@@ -49,6 +51,8 @@ export async function runDrill(deps: RunDeps): Promise<RunResult> {
   try {
     run.phase('preflight', 'start');
     run.phase('preflight', 'end', true, await preflight(input, ports, (release) => (releaseLock = release)));
+    // each master's clock against ours, so its records map onto the timeline
+    await recordClocks(run.faultDeps(), input.inventory.masters, 'preflight');
     await prepareFault(run, (stop) => (stopWatchers = stop));
     const injectError = await injectPhase(run);
     if (injectError) {
@@ -61,7 +65,16 @@ export async function runDrill(deps: RunDeps): Promise<RunResult> {
     stoppedBefore(run, err);
   }
 
-  if (s.journal) await restorePhase(run);
+  if (s.journal) {
+    // a fault moment not known yet (a --no-block stop) is read before restore starts the unit
+    const faults = (): FaultEvent[] => ports.timeline.events().filter((e) => e.kind === 'fault');
+    const pending = faults().filter((e) => e.provisional === true);
+    if (pending.length) await refineFaults(run.faultDeps(), input.drill.inject, pending);
+    await restorePhase(run);
+    // the victim's real restart (systemd's record), where raft.catchup_s starts
+    const settled = faults().filter((e) => !e.provisional);
+    if (settled.length) await recordRestarts(run.faultDeps(), settled);
+  }
 
   if (stopWatchers) {
     try {

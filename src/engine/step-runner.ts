@@ -8,11 +8,12 @@ import type { Inventory, Step } from '../config/schema.js';
 import { parseDuration } from '../text/duration.js';
 import type { StepRecord } from '../report/result.js';
 import { RemoteCommandError, trimOutput } from '../ssh/errors.js';
-import type { NewEvent } from '../timeline/events.js';
+import type { CommandBracket, NewEvent } from '../timeline/events.js';
 import { describeCondition, waitForCondition, type ConditionDeps } from './conditions.js';
 import { describeExit } from './describe.js';
 import type { RunTimeline } from './deps.js';
 import type { Progress } from './progress.js';
+import { bracketCommand, parseBracket } from './fault/bracket.js';
 import type { Remote, RenderedStep } from './types.js';
 
 /** A waitFor step's condition did not hold within its bound (or the wait was stopped). */
@@ -45,14 +46,27 @@ export interface StepRun {
   interruptible: boolean;
 }
 
-async function runOps(r: StepRunner, s: StepRun, rec: StepRecord): Promise<void> {
+async function runOps(r: StepRunner, s: StepRun, rec: StepRecord, brackets: CommandBracket[]): Promise<void> {
   const timeoutS = s.step.timeout ? parseDuration(s.step.timeout) : undefined;
   for (const op of s.rendered.ops) {
     const master = r.inventory.masters.find((m) => m.name === op.master);
     if (!master) throw new KhaError('E_NO_MASTER', `no master ${op.master} in the inventory`);
     rec.host = master.host;
     rec.command = rec.command ? `${rec.command}; ${op.command}` : op.command;
-    const res = await r.remote.exec(master, op.command, timeoutS ? { timeoutS } : {});
+    // an inject command runs between two readings of the master's clock (t_fault's bracket)
+    const bracketed = s.phase === 'inject';
+    const raw = await r.remote.exec(
+      master,
+      bracketed ? bracketCommand(op.command) : op.command,
+      timeoutS ? { timeoutS } : {},
+    );
+    let res = raw;
+    if (bracketed) {
+      const b = parseBracket(raw.stdout);
+      res = { ...raw, stdout: b.stdout };
+      if (b.start !== null)
+        brackets.push({ master: op.master, start: b.start, ...(b.end !== null ? { end: b.end } : {}) });
+    }
     rec.exitCode = res.code;
     const out = trimOutput(`${res.stdout}${res.stdout && res.stderr ? '\n' : ''}${res.stderr}`, 500);
     if (out) rec.output = out;
@@ -124,8 +138,9 @@ export async function runStep(r: StepRunner, s: StepRun): Promise<StepRecord> {
     ...(step.id ? { id: step.id } : {}),
     ...(s.targetSpec ? { targetSpec: s.targetSpec } : {}),
   };
+  const brackets: CommandBracket[] = [];
   try {
-    await runOps(r, s, rec);
+    await runOps(r, s, rec, brackets);
     await runLocal(r, s, rec);
   } catch (err) {
     rec.ok = false;
@@ -137,6 +152,7 @@ export async function runStep(r: StepRunner, s: StepRun): Promise<StepRecord> {
   if (rec.exitCode !== undefined) end.exitCode = rec.exitCode;
   if (rec.output) end.output = rec.output;
   if (rec.error) end.error = rec.error;
+  if (brackets.length) end.brackets = rec.brackets = brackets;
   r.timeline.append(end);
   r.progress.end(title, rec.ok, rec.error ?? `${(rec.endT - startT).toFixed(2)} s`);
   return rec;

@@ -7,7 +7,17 @@ import type { LeaseEvent } from '../timeline/events.js';
 import { microDiff, parseMicroTime } from '../kube/microtime.js';
 import type { MetricOptions } from './options.js';
 import type { MetricResult } from './types.js';
-import { blindDuring, describeBlind, fmt, labelled, measured, unknown, type RunView } from './view.js';
+import {
+  blindDuring,
+  describeBlind,
+  fmt,
+  fromFault,
+  labelled,
+  measured,
+  unknown,
+  type RunView,
+  viewFor,
+} from './view.js';
 
 /** How late a watch event can arrive after the write it reports, on a working watch. */
 export const WATCH_GRANULARITY_S = 0.01;
@@ -36,11 +46,11 @@ type Found<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 /** The last record before the inject step started: the pre-drill holder. */
 function holderBefore(view: RunView, events: LeaseEvent[]): Found<LeaseEvent> {
-  if (view.tInject === null || view.tFault === null)
+  if (view.tInject === null || view.tInjectStart === null)
     return { ok: false, reason: 'no inject step succeeded (no t_inject)' };
-  const tFault = view.tFault;
-  const pre = events.filter((e) => e.t <= tFault).pop();
-  if (!pre) return { ok: false, reason: `no Lease record seen before the inject step (${fmt(tFault)} s)` };
+  const tStart = view.tInjectStart;
+  const pre = events.filter((e) => e.t <= tStart).pop();
+  if (!pre) return { ok: false, reason: `no Lease record seen before the inject step (${fmt(tStart)} s)` };
   if (!pre.holder) return { ok: false, reason: 'the Lease had no holder before the inject step' };
   return { ok: true, value: pre };
 }
@@ -80,9 +90,11 @@ function perLease(metric: string, fn: PerLease) {
     if (leases.length === 0) return [unknown(metric, unitOf(metric), 'no Lease was watched')];
     const out: MetricResult[] = [];
     const primary = primaryLease(view, options);
-    if (primary !== null) out.push(fn(view, primary, leaseEventsOf(view, primary), metric));
+    // each Lease's durations start at the fault of the step that hit its component
+    const forLease = (lease: string) => viewFor(view, lease.split('/').pop() ?? lease);
+    if (primary !== null) out.push(fn(forLease(primary), primary, leaseEventsOf(view, primary), metric));
     for (const lease of leases)
-      out.push(fn(view, lease, leaseEventsOf(view, lease), labelled(metric, { lease })));
+      out.push(fn(forLease(lease), lease, leaseEventsOf(view, lease), labelled(metric, { lease })));
     return out;
   };
 }
@@ -95,7 +107,7 @@ export const takeover: PerLease = (view, lease, events, name) => {
   const found = findTakeover(view, events);
   if (!found.ok) return unknown(name, 's', found.reason);
   const { pre, next } = found.value;
-  const tInject = view.tInject!;
+  const start = fromFault(view, next.t);
   const previous = events.filter((e) => e.seq < next.seq).pop()!;
   // A blind window matters when the change may have happened in it: the event came with the
   // replay that follows a reopened watch (or the re-list), not live later on.
@@ -103,28 +115,43 @@ export const takeover: PerLease = (view, lease, events, name) => {
     (b) => next.t - b.end <= REPLAY_SLACK_S,
   );
   const newHolder = `${next.holder}${next.master ? ` (${next.master})` : ''}`;
-  const early = next.t < tInject ? '; it appeared before the inject command returned' : '';
+  const early =
+    view.tInject !== null && next.t < view.tInject ? '; it appeared before the inject command returned' : '';
   if (blind.length === 0) {
-    return measured(name, 's', next.t - tInject, WATCH_GRANULARITY_S, {
+    return measured(name, 's', next.t - start.from, WATCH_GRANULARITY_S + start.err, {
       at: next.t,
-      note: `${pre.holder} → ${newHolder}${early}`,
+      note: `${pre.holder} → ${newHolder}${early}; ${start.note}`,
     });
   }
   // Somewhere in the blind window; a silent watch may have been dead since its last event.
   const starts = blind.map((b) => (isSilentWatch(b.reason) ? previous.t : b.start));
-  const earliest = Math.min(next.t, Math.max(tInject, Math.min(...starts)));
-  let note = `${pre.holder} → ${newHolder}; watch was blind ${describeBlind(blind)}, so the new holder appeared between ${fmt(earliest - tInject)} and ${fmt(next.t - tInject)} s after t_inject`;
-  const acquired = acquiredAfterInject(view, next);
-  if (acquired !== null) note += `; its acquireTime says ${fmt(acquired)} s (holder's clock)`;
-  return measured(name, 's', next.t - tInject, next.t - earliest + WATCH_GRANULARITY_S, { at: next.t, note });
+  const earliest = Math.min(next.t, Math.max(start.from, Math.min(...starts)));
+  let note = `${pre.holder} → ${newHolder}; watch was blind ${describeBlind(blind)}, so the new holder appeared between ${fmt(earliest - start.from)} and ${fmt(next.t - start.from)} s after the fault; ${start.note}`;
+  const acquired = acquiredOnRunClock(view, next) ?? acquiredByWallTime(view, next);
+  if (acquired !== null) note += `; its acquireTime says ${fmt(acquired.t - start.from)} s`;
+  return measured(name, 's', next.t - start.from, next.t - earliest + WATCH_GRANULARITY_S + start.err, {
+    at: next.t,
+    note,
+  });
 };
 
-/** acquireTime of `e` minus the wall time of t_inject, when the header gives the wall time. */
-function acquiredAfterInject(view: RunView, e: LeaseEvent): number | null {
+/**
+ * A Lease record's acquireTime on the run clock: written by the new holder, on its master's
+ * clock, mapped with that master's measured offset (± its error); null without one.
+ */
+export function acquiredOnRunClock(view: RunView, e: LeaseEvent): { t: number; err: number } | null {
   const acq = parseMicroTime(e.acquireTime);
-  if (!acq || view.wallTime === null || view.tInject === null) return null;
-  const injectWallS = Date.parse(view.wallTime) / 1000 + view.tInject;
-  return acq.seconds + acq.micros / 1e6 - injectWallS;
+  if (!acq || e.master === null) return null;
+  const clock = view.clocks.get(e.master);
+  if (!clock) return null;
+  return { t: acq.seconds + acq.micros / 1e6 - clock.offsetS, err: clock.errS + 1e-6 };
+}
+
+/** acquireTime through the run header's wall time (timelines without clock offsets): notes only. */
+function acquiredByWallTime(view: RunView, e: LeaseEvent): { t: number; err: number } | null {
+  const acq = parseMicroTime(e.acquireTime);
+  if (!acq || !view.wallTime) return null;
+  return { t: acq.seconds + acq.micros / 1e6 - Date.parse(view.wallTime) / 1000, err: 0.001 };
 }
 
 export const leaderless: PerLease = (view, _lease, events, name) => {
@@ -147,19 +174,41 @@ export const leaderless: PerLease = (view, _lease, events, name) => {
     }
   }
   const end = parseMicroTime(lastOld?.renewTime);
-  if (!lastOld || !end) return unknown(name, 's', `no renewTime of the old holder ${pre.holder} was seen`);
+  const notes: string[] = [];
+  if (lastOld && end)
+    notes.push(
+      `record: ${released ? `release by ${pre.holder}` : `last renew of ${pre.holder}`} at ${lastOld.renewTime} → acquire by ${next.holder} at ${next.acquireTime} (holders' clocks) = ${fmt(microDiff(acquired, end))} s`,
+    );
   const relisted = before.some((e) => e.type === 'LIST' && e.t > pre.t);
-  const notes = [
-    `record: ${released ? `release by ${pre.holder}` : `last renew of ${pre.holder}`} at ${lastOld.renewTime} → acquire by ${next.holder} at ${next.acquireTime} (holders' clocks)`,
-  ];
   if (relisted) notes.push('the watch re-listed in between, so a later renewal may be missing');
-  return measured(name, 's', microDiff(acquired, end), 1e-6, { at: next.t, note: notes.join('; ') });
+  const onRun = acquiredOnRunClock(view, next);
+  const source = view.fault?.source ?? 'inject-return';
+  if (onRun === null || source === 'inject-return') {
+    // no clock offset for the new holder's master (or an old timeline): the record alone
+    if (!lastOld || !end) return unknown(name, 's', `no renewTime of the old holder ${pre.holder} was seen`);
+    return measured(name, 's', microDiff(acquired, end), 1e-6, {
+      at: next.t,
+      note: [
+        ...notes,
+        `no clock offset for ${next.master ?? 'the new holder'}: from the old holder's record, not t_fault`,
+      ].join('; '),
+    });
+  }
+  // acquireTime on the new holder's clock, mapped to the run clock, minus t_fault
+  const start = fromFault(view, onRun.t);
+  notes.unshift(
+    `acquireTime by ${next.holder} at ${fmt(onRun.t)} s (±${fmt(onRun.err)}, its master's clock mapped); ${start.note}`,
+  );
+  return measured(name, 's', Math.max(0, onRun.t - start.from), onRun.err + start.err, {
+    at: onRun.t,
+    note: notes.join('; '),
+  });
 };
 
 export const transitions: PerLease = (view, lease, events, name) => {
-  if (view.tFault === null) return unknown(name, 'count', 'no inject step succeeded (no t_inject)');
-  const tFault = view.tFault;
-  const before = events.filter((e) => e.t <= tFault && e.transitions !== null).pop();
+  if (view.tInjectStart === null) return unknown(name, 'count', 'no inject step succeeded (no t_inject)');
+  const tStart = view.tInjectStart;
+  const before = events.filter((e) => e.t <= tStart && e.transitions !== null).pop();
   if (!before) return unknown(name, 'count', 'no leaseTransitions seen before t_inject');
   const after = events.filter((e) => e.transitions !== null).pop()!;
   const blindAtEnd = view.blind.some((b) => b.watcher === 'lease' && b.subject === lease && b.open);
@@ -169,7 +218,7 @@ export const transitions: PerLease = (view, lease, events, name) => {
 
 export const splitBrain: PerLease = (view, _lease, events, name) => {
   if (events.length === 0) return unknown(name, 'count', 'no Lease record was seen');
-  const from = view.tFault ?? view.drill.start;
+  const from = view.tInjectStart ?? view.drill.start;
   let current: { holder: string; lastRenew: string | null; duration: number | null } | null = null;
   let count = 0;
   const moments: string[] = [];

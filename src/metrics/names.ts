@@ -20,13 +20,15 @@ export interface MetricInfo {
 export const METRICS = {
   'lease.takeover_s': {
     unit: 's',
-    description: 'First watch event with a holderIdentity other than the pre-drill holder, minus t_inject.',
+    description:
+      "First watch event with a holderIdentity other than the pre-drill holder, minus t_fault (when the fault took effect on the master: systemd's record of the process leaving, or the command's bracket on the master's clock); ± includes t_fault's uncertainty; what happened during a graceful stop before its process left counts from the stop's start.",
     labels: ['lease'],
     watcher: 'lease',
   },
   'lease.leaderless_s': {
     unit: 's',
-    description: "New holder's acquireTime minus the old holder's last renewTime (from the Lease records).",
+    description:
+      "New holder's acquireTime (its master's clock, mapped with the measured clock offset) minus t_fault; the record alone (acquireTime minus the old holder's last renewTime) when no offset is known.",
     labels: ['lease'],
     record: true,
     watcher: 'lease',
@@ -46,7 +48,7 @@ export const METRICS = {
   'raft.reelection_s': {
     unit: 's',
     description:
-      'First time a quorum of surviving members report one new leader at a higher term, minus t_inject.',
+      "First time a quorum of surviving members report one new leader at a higher term, minus t_fault of the step that hit etcd (a leadership handed over before the stopped leader's process left counts from the stop's start).",
     labels: [],
     watcher: 'raft',
   },
@@ -58,13 +60,15 @@ export const METRICS = {
   },
   'etcd.write_outage_s': {
     unit: 's',
-    description: 'Longest gap between consecutive successful writes of the etcd write probe.',
+    description:
+      'Longest gap between consecutive successful writes of the etcd write probe; a gap spanning t_fault counts from t_fault.',
     labels: [],
     watcher: 'etcdWrite',
   },
   'raft.catchup_s': {
     unit: 's',
-    description: "After restore, until the restarted member's raft index is within maxLag of the leader's.",
+    description:
+      "From the restarted member's real start (systemd's ExecMainStartTimestamp, by Restart= or the restore), until its raft index is within maxLag of the leader's; from the restore step when no start was recorded.",
     labels: ['member'],
     watcher: 'raft',
   },
@@ -76,7 +80,8 @@ export const METRICS = {
   },
   'apiserver.max_outage_s': {
     unit: 's',
-    description: 'Longest run of failed probes through the load balancer.',
+    description:
+      'Longest run of failed probes through the load balancer; a run whose last success came before t_fault counts from t_fault.',
     labels: [],
     watcher: 'apiserver',
   },

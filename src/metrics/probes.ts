@@ -1,7 +1,17 @@
 /** Availability metrics from the probes: API through the load balancer, etcd writes. */
 import type { ApiProbeEvent, WriteProbeEvent } from '../timeline/events.js';
 import type { MetricResult } from './types.js';
-import { fmt, measured, median, unknown, type Interval, type RunView } from './view.js';
+import {
+  describeFault,
+  faultErr,
+  fmt,
+  measured,
+  median,
+  unknown,
+  viewFor,
+  type Interval,
+  type RunView,
+} from './view.js';
 
 const within = (t: number, w: Interval) => t >= w.start && t <= w.end;
 
@@ -61,17 +71,30 @@ export function maxOutage(view: RunView): MetricResult[] {
       measured(name, 's', 0, median(gaps), { note: `every probe succeeded (${windowNote(view.observe)})` }),
     ];
   }
+  // a run whose last success came before the fault began no earlier than the fault: from t_fault
+  const f = view.fault;
+  const lead = (r: (typeof runs)[number]) =>
+    f && f.source !== 'inject-return' && r.start - r.gapBefore < f.t && f.t <= r.start && r.gapBefore > 0;
+  for (const r of runs) if (lead(r)) r.start = f!.t;
   const worst = runs.reduce((a, b) => (b.end - b.start > a.end - a.start ? b : a));
-  const note = `longest failure run ${fmt(worst.start)}–${worst.open ? 'end' : fmt(worst.end)} s${worst.open ? ' (still failing when the window ended: at least this long)' : ''}; ${runs.length} run(s)`;
+  const fromFault = lead({ ...worst, start: worst.start }) || (f !== null && worst.start === f.t);
+  const note = `${fromFault ? `counted from ${describeFault(f!)}; ` : ''}longest failure run ${fmt(worst.start)}–${worst.open ? 'end' : fmt(worst.end)} s${worst.open ? ' (still failing when the window ended: at least this long)' : ''}; ${runs.length} run(s)`;
   return [
-    measured(name, 's', worst.end - worst.start, Math.max(worst.gapBefore, worst.gapAfter, median(gaps)), {
-      at: worst.start,
-      note,
-    }),
+    measured(
+      name,
+      's',
+      worst.end - worst.start,
+      Math.max(worst.gapBefore, worst.gapAfter, median(gaps)) + (fromFault ? faultErr(f!) : 0),
+      {
+        at: worst.start,
+        note,
+      },
+    ),
   ];
 }
 
-export function writeOutage(view: RunView): MetricResult[] {
+export function writeOutage(whole: RunView): MetricResult[] {
+  const view = viewFor(whole, 'etcd');
   const name = 'etcd.write_outage_s';
   const all = view.events.filter((e): e is WriteProbeEvent => e.kind === 'write');
   if (all.length === 0) return [unknown(name, 's', 'the etcd write probe recorded nothing')];
@@ -88,14 +111,35 @@ export function writeOutage(view: RunView): MetricResult[] {
     const to = anchors[i]!.t;
     if (to - from > worst.to - worst.from) worst = { from, to, open: false };
   }
+  // writes were fine until the fault: a gap spanning it counts from t_fault
+  const f = view.fault;
+  let fromFault = false;
+  if (f && f.source !== 'inject-return' && worst.from < f.t && f.t < worst.to) {
+    worst = { ...worst, from: f.t };
+    fromFault = true;
+    for (let i = 1; i < anchors.length; i++) {
+      const from = anchors[i - 1]!.t;
+      const to = anchors[i]!.t;
+      if (from >= f.t && to - from > worst.to - worst.from) {
+        worst = { from, to, open: false };
+        fromFault = false;
+      }
+    }
+  }
   const lastOk = anchors[anchors.length - 1]!;
   const failedAfter = all.some((e) => !e.ok && e.t > lastOk.t && e.t <= w.end);
   if (failedAfter && w.end - lastOk.t > worst.to - worst.from)
     worst = { from: lastOk.t, to: w.end, open: true };
+  if (worst.open) fromFault = false;
   const note = worst.open
     ? `no write succeeded after ${fmt(worst.from)} s until the end: the outage lasted at least this long`
-    : `longest gap between successful writes ${fmt(worst.from)}–${fmt(worst.to)} s (probe interval ≈ ${fmt(interval)} s)`;
-  return [measured(name, 's', worst.to - worst.from, interval, { at: worst.from, note })];
+    : `longest gap between successful writes ${fmt(worst.from)}–${fmt(worst.to)} s (probe interval ≈ ${fmt(interval)} s)${fromFault ? `, counted from ${describeFault(f!)}` : ''}`;
+  return [
+    measured(name, 's', worst.to - worst.from, interval + (fromFault ? faultErr(f!) : 0), {
+      at: worst.from,
+      note,
+    }),
+  ];
 }
 
 export const probeMetrics = {

@@ -2,7 +2,17 @@
 import type { RaftEvent } from '../timeline/events.js';
 import type { MetricOptions } from './options.js';
 import type { MetricResult } from './types.js';
-import { blindDuring, describeBlind, fmt, labelled, measured, unknown, type RunView } from './view.js';
+import {
+  blindDuring,
+  describeBlind,
+  fmt,
+  fromFault,
+  labelled,
+  measured,
+  unknown,
+  type RunView,
+  viewFor,
+} from './view.js';
 
 const raftEvents = (view: RunView): RaftEvent[] =>
   view.events.filter((e): e is RaftEvent => e.kind === 'raft');
@@ -17,9 +27,9 @@ interface Before {
 
 /** The highest term with a leader that members reported before t_inject, and that leader. */
 function stateBefore(view: RunView, events: RaftEvent[]): Before | string {
-  if (view.tFault === null) return 'no inject step succeeded (no t_inject)';
+  if (view.tInjectStart === null) return 'no inject step succeeded (no t_inject)';
   const latest = new Map<string, RaftEvent>();
-  for (const e of events) if (e.t <= view.tFault && hasLeader(e)) latest.set(e.master, e);
+  for (const e of events) if (e.t <= view.tInjectStart && hasLeader(e)) latest.set(e.master, e);
   let best: Before | null = null;
   for (const e of latest.values()) {
     const term = BigInt(e.term!);
@@ -61,17 +71,19 @@ export function electedLeader(
   return null;
 }
 
-export function reelection(view: RunView): MetricResult[] {
+export function reelection(whole: RunView): MetricResult[] {
   const name = 'raft.reelection_s';
+  const view = viewFor(whole, 'etcd');
   const events = raftEvents(view);
   if (events.length === 0) return [unknown(name, 's', 'the raft watcher recorded nothing')];
   const before = stateBefore(view, events);
   if (typeof before === 'string') return [unknown(name, 's', before)];
-  const tInject = view.tInject!;
+  const fault = view.fault!;
   const quorum = quorumOf(view, events);
   const latest = new Map<string, RaftEvent>();
   for (const e of events) {
-    if (e.t <= tInject) continue;
+    // from the command's start: a graceful stop hands leadership over before the process leaves
+    if (e.t <= fault.commandStart) continue;
     latest.set(e.master, e);
     // only e can complete the evidence: it is the one report that changed
     if (!hasLeader(e) || BigInt(e.term) <= before.term) continue;
@@ -83,7 +95,7 @@ export function reelection(view: RunView): MetricResult[] {
     // It lies in [lower, e.t]; the middle of that interval ± half its width is the estimate with
     // the smallest worst-case error (stamping e.t would be late by up to a whole poll period).
     const prev = lastSeenBefore(events, e.master, e.seq);
-    const lower = Math.max(tInject, prev ? prev.t - prev.latencyMs / 1000 : tInject);
+    const lower = Math.max(fault.commandStart, prev ? prev.t - prev.latencyMs / 1000 : fault.commandStart);
     const mid = (lower + e.t) / 2;
     const blind = blindDuring(view, 'raft', [e.master], lower, e.t);
     const evidence =
@@ -94,7 +106,14 @@ export function reelection(view: RunView): MetricResult[] {
       `leader ${before.leader} (term ${before.term}) → ${e.leader} (term ${e.term}), ${evidence}`,
     ];
     if (blind.length > 0) notes.push(`${e.master} did not answer ${describeBlind(blind)}`);
-    return [measured(name, 's', mid - tInject, (e.t - lower) / 2, { at: mid, note: notes.join('; ') })];
+    const start = fromFault(view, mid);
+    notes.push(start.note);
+    return [
+      measured(name, 's', Math.max(0, mid - start.from), (e.t - lower) / 2 + start.err, {
+        at: mid,
+        note: notes.join('; '),
+      }),
+    ];
   }
   return [
     unknown(
@@ -115,7 +134,7 @@ export function elections(view: RunView): MetricResult[] {
   const terms = new Set<bigint>();
   let max = before.term;
   for (const e of events) {
-    if (e.t <= view.tInject! || !hasLeader(e)) continue;
+    if (e.t <= view.fault!.commandStart || !hasLeader(e)) continue;
     const term = BigInt(e.term);
     if (term > before.term) terms.add(term);
     if (term > max) max = term;
@@ -139,18 +158,24 @@ export function catchup(view: RunView, options: MetricOptions): MetricResult[] {
   const events = raftEvents(view);
   const mine = events.filter((e) => e.master === member);
   if (mine.length === 0) return both(unknown(name, 's', `the raft watcher did not poll ${member}`));
-  const tInject = view.tInject ?? view.drill.start;
-  const interrupted = mine.some((e) => e.t > tInject && !hasLeader(e));
+  const tFrom = view.fault?.lo ?? view.drill.start;
+  const interrupted = mine.some((e) => e.t > tFrom && !hasLeader(e));
   if (!interrupted)
     return both(
       unknown(name, 's', `${member}'s etcd was not interrupted (it answered with a leader throughout)`),
     );
+  // from the member's real start (systemd's ExecMainStartTimestamp after the fault, whether its
+  // Restart= or the restore started it); else from the moment the restart was asked for
+  const restart = view.unitStarts.find((u) => u.master === member && u.service === 'etcd');
   const restoreStep = view.restoreSteps.find((s) => s.ok && s.targets.includes(member));
-  // from the moment the restart was asked for: a unit that tells systemd when it serves (etcd's
-  // Type=notify) has often caught up before `systemctl start` returns
-  const tRestore =
+  const tAsked =
     (restoreStep ? (view.restoreStepStarts.get(restoreStep.index) ?? restoreStep.t) : null) ??
     view.restoreStart;
+  const tRestore = restart?.tStart ?? tAsked;
+  const startErr = restart?.errS ?? 0;
+  const fromWhat = restart
+    ? `from its real start at ${fmt(restart.tStart)} s (systemd's ExecMainStartTimestamp${restart.restarts ? `, ${restart.restarts} automatic restart(s)` : ''})`
+    : `from the restore step at ${fmt(tAsked ?? 0)} s (no record of the real start)`;
   if (tRestore === null) return both(unknown(name, 's', 'no restore step ran'));
   const maxLag = BigInt(options.catchupMaxLag ?? DEFAULT_CATCHUP_MAX_LAG);
   const latest = new Map<string, RaftEvent>();
@@ -165,9 +190,9 @@ export function catchup(view: RunView, options: MetricOptions): MetricResult[] {
     const prev = lastSeenBefore(events, e.master, e.seq);
     const lower = Math.max(tRestore, prev ? prev.t - prev.latencyMs / 1000 : tRestore);
     return both(
-      measured(name, 's', e.t - tRestore, e.t - lower, {
+      measured(name, 's', Math.max(0, e.t - tRestore), e.t - lower + startErr, {
         at: e.t,
-        note: `${member} at raft index ${self.raftIndex}, leader ${leader.master} at ${leader.raftIndex} (max lag ${maxLag}), from restore at ${fmt(tRestore)} s`,
+        note: `${member} at raft index ${self.raftIndex}, leader ${leader.master} at ${leader.raftIndex} (max lag ${maxLag}), ${fromWhat}`,
       }),
     );
   }

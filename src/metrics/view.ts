@@ -2,7 +2,14 @@
  * What every metric needs to know about a run, read once from the timeline: t_inject, the drill
  * and observe windows, restore times, and the blind windows. Pure.
  */
-import type { BlindEvent, StepEvent, TimelineEvent } from '../timeline/events.js';
+import type {
+  BlindEvent,
+  ClockEvent,
+  FaultEvent,
+  StepEvent,
+  TimelineEvent,
+  UnitStartEvent,
+} from '../timeline/events.js';
 import type { MetricResult } from './types.js';
 
 export interface Interval {
@@ -18,17 +25,54 @@ export interface BlindInterval extends Interval {
   open: boolean;
 }
 
+/**
+ * When the drill's fault took effect (the first successful inject step; the earliest of its
+ * masters), on the run clock, surely within [lo, hi].
+ */
+export interface FaultMoment {
+  t: number;
+  lo: number;
+  hi: number;
+  source: FaultEvent['source'] | 'inject-return';
+  master: string | null;
+  /** the inject step it belongs to, and the service it acted on */
+  index: number | null;
+  service: string | null;
+  action: string | null;
+  /** when the fault's command started: on the master's clock (its bracket) where known, else sent */
+  commandStart: number;
+  /** ± of commandStart */
+  commandStartErr: number;
+}
+
+/** The larger side of a moment's interval: its ± bound. */
+export function faultErr(f: FaultMoment): number {
+  return Math.max(f.t - f.lo, f.hi - f.t, 0);
+}
+
 export interface RunView {
   events: readonly TimelineEvent[];
-  /** end of the first inject step that succeeded */
+  /** end of the first inject step that succeeded (its SSH call returned): kept for reference */
   tInject: number | null;
   /** start of that step: the state "before the fault" is the state before this */
-  tFault: number | null;
+  tInjectStart: number | null;
+  /**
+   * t_fault: when the fault took effect (systemd's record of the main process leaving, or the
+   * command's bracket on the master's clock). Timelines recorded before t_fault existed fall
+   * back to t_inject (`source: 'inject-return'`).
+   */
+  fault: FaultMoment | null;
+  /** t_fault of every inject step that has one, in step order */
+  faults: FaultMoment[];
+  /** the latest clock offset of each master (master time − run time) */
+  clocks: Map<string, ClockEvent>;
+  /** real restarts of faulted units after the fault (systemd's ExecMainStartTimestamp) */
+  unitStarts: UnitStartEvent[];
   /** masters that step acted on */
   injectTargets: string[];
-  /** t_inject (else the observe or inject start, else the first event) → last event */
+  /** t_fault (else the observe or inject start, else the first event) → last event */
   drill: Interval;
-  /** t_inject (else observe start) → observe end (else restore start, else last event) */
+  /** t_fault (else observe start) → observe end (else restore start, else last event) */
   observe: Interval;
   restoreSteps: StepEvent[];
   /** when each restore step started, by its index */
@@ -45,7 +89,11 @@ export function viewOf(events: readonly TimelineEvent[]): RunView {
   const last = events.length > 0 ? events[events.length - 1]!.t : 0;
   const first = events.length > 0 ? events[0]!.t : 0;
   let tInject: number | null = null;
-  let tFault: number | null = null;
+  let tInjectStart: number | null = null;
+  let injectIndex: number | null = null;
+  const faults: FaultEvent[] = [];
+  const clocks = new Map<string, ClockEvent>();
+  const unitStarts: UnitStartEvent[] = [];
   const stepStarts = new Map<string, number>();
   let injectTargets: string[] = [];
   let injectStart: number | null = null;
@@ -66,8 +114,9 @@ export function viewOf(events: readonly TimelineEvent[]): RunView {
     } else if (e.kind === 'step' && e.state === 'end') {
       if (e.phase === 'inject' && e.ok && tInject === null) {
         tInject = e.t;
-        tFault = stepStarts.get(`inject/${e.index}`) ?? e.t;
+        tInjectStart = stepStarts.get(`inject/${e.index}`) ?? e.t;
         injectTargets = e.targets;
+        injectIndex = e.index;
       }
       if (e.phase === 'restore') {
         restoreSteps.push(e);
@@ -80,21 +129,114 @@ export function viewOf(events: readonly TimelineEvent[]): RunView {
       if (e.phase === 'observe' && e.state === 'end') observeEnd ??= e.t;
       if (e.phase === 'restore' && e.state === 'start') restoreStart ??= e.t;
     } else if (e.kind === 'raft') raftMasters.add(e.master);
+    else if (e.kind === 'fault') faults.push(e);
+    else if (e.kind === 'clock') clocks.set(e.master, e);
+    else if (e.kind === 'unitStart') unitStarts.push(e);
   }
-  const drillStart = tInject ?? observeStart ?? injectStart ?? first;
+  // per step and master, the last fault event: a later one supersedes a provisional one
+  const byStep = new Map<number, Map<string, FaultEvent>>();
+  for (const f of faults) {
+    const m = byStep.get(f.index) ?? new Map<string, FaultEvent>();
+    m.set(f.master, f);
+    byStep.set(f.index, m);
+  }
+  const stepFaults = [...byStep.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([, m]) => faultOf([...m.values()], tInject, tInjectStart)!);
+  const fault = faultOf(
+    injectIndex !== null ? [...(byStep.get(injectIndex)?.values() ?? [])] : [],
+    tInject,
+    tInjectStart,
+  );
+  const drillStart = fault?.t ?? observeStart ?? injectStart ?? first;
   return {
     events,
     tInject,
-    tFault,
+    tInjectStart,
+    fault,
+    faults: stepFaults,
+    clocks,
+    unitStarts,
     injectTargets,
     drill: { start: drillStart, end: last },
-    observe: { start: tInject ?? observeStart ?? drillStart, end: observeEnd ?? restoreStart ?? last },
+    observe: { start: fault?.t ?? observeStart ?? drillStart, end: observeEnd ?? restoreStart ?? last },
     restoreSteps,
     restoreStepStarts,
     restoreStart,
     blind: blindIntervals(events),
     masters: headerMasters ?? [...raftMasters],
     wallTime,
+  };
+}
+
+/** The earliest of the step's per-master fault moments; t_inject for timelines without any. */
+function faultOf(
+  faults: readonly FaultEvent[],
+  tInject: number | null,
+  tInjectStart: number | null,
+): FaultMoment | null {
+  if (faults.length === 0) {
+    if (tInject === null) return null;
+    const start = tInjectStart ?? tInject;
+    return {
+      t: tInject,
+      lo: tInject,
+      hi: tInject,
+      source: 'inject-return',
+      master: null,
+      index: null,
+      service: null,
+      action: null,
+      commandStart: start,
+      commandStartErr: 0,
+    };
+  }
+  const f = faults.reduce((a, b) => (b.tFault < a.tFault ? b : a));
+  return {
+    t: f.tFault,
+    lo: Math.min(...faults.map((x) => x.lo)),
+    hi: f.hi,
+    source: f.source,
+    master: f.master,
+    index: f.index,
+    service: f.service ?? null,
+    action: f.action,
+    commandStart: f.bracket?.start ?? f.commandStart,
+    commandStartErr: f.bracket ? f.offsetErrS : 0,
+  };
+}
+
+/**
+ * The view as a metric about one component sees it: t_fault of the first inject step that acted
+ * on that component (or partitioned a master), else the drill's first fault. A drill that kills
+ * several services in turn (master-down) times etcd's election from etcd's kill.
+ */
+export function viewFor(view: RunView, service: string): RunView {
+  const f = view.faults.find((x) => x.service === service || x.action === 'partition');
+  if (!f || f === view.fault || view.fault === null) return view;
+  return { ...view, fault: f };
+}
+
+/** "t_fault" with how it was found, for notes. */
+export function describeFault(f: FaultMoment): string {
+  if (f.source === 'inject-return') return 't_inject (this timeline has no t_fault)';
+  const step = f.index !== null && f.index > 0 ? `inject step ${f.index + 1}, ` : '';
+  return `t_fault (${step}${f.source}${f.master ? ` on ${f.master}` : ''}, ±${fmt(faultErr(f))} s)`;
+}
+
+/**
+ * Where a duration that ends at `end` starts: t_fault, or, when the end came before the fault
+ * took effect (a Lease released during a graceful stop and taken before the process left, etcd's leadership
+ * handed over before the leader exited), the
+ * command's start, so no duration is negative; the note says which.
+ */
+export function fromFault(view: RunView, end: number): { from: number; err: number; note: string } {
+  const f = view.fault!;
+  if (end >= f.t) return { from: f.t, err: faultErr(f), note: `from ${describeFault(f)}` };
+  return {
+    from: Math.min(end, f.commandStart),
+    err: f.commandStartErr,
+    note: `before ${describeFault(f)} at ${fmt(f.t)} s: it happened during the stop, before the process left, so counted from the stop's start (${fmt(f.commandStart)} s)`,
   };
 }
 

@@ -28,6 +28,25 @@ export interface StepRecord {
   output?: string;
   error?: string;
   attempts?: number;
+  /** inject steps: each command as the master's clock bracketed it (s since the epoch, master time) */
+  brackets?: { master: string; start: number; end?: number }[];
+}
+
+/** t_fault of an inject step on one master (see FaultEvent in timeline/events.ts). */
+export interface FaultRecord {
+  index: number;
+  master: string;
+  source: 'unit-exit' | 'unit-inactive' | 'unit-restarted' | 'bracket' | 'command';
+  /** on the run clock, with the interval it surely lies in */
+  tFault: number;
+  lo: number;
+  hi: number;
+  /** the command's bracket by the master's clock, mapped to the run clock */
+  bracket?: { start: number; end: number };
+  /** laptop side: sent, and returned (t_inject) */
+  commandStart: number;
+  commandEnd: number;
+  note: string;
 }
 
 export type Outcome =
@@ -56,6 +75,8 @@ export interface RunResult {
   /** t (run clock) of the fault: first inject step that succeeded */
   tInject: number | null;
   tRestore: number | null;
+  /** when each inject step's fault took effect, per master (absent in reports before t_fault) */
+  faults?: FaultRecord[];
   /** symbolic target → master name(s), as resolved at inject time */
   targets: Record<string, string[]>;
   steps: StepRecord[];

@@ -47,6 +47,23 @@ export const StepRecordSchema = z.object({
   output: z.string().optional(),
   error: z.string().optional(),
   attempts: z.number().int().min(0).optional(),
+  brackets: z
+    .array(z.object({ master: z.string(), start: z.number(), end: z.number().optional() }))
+    .optional()
+    .describe("inject steps: each command bracketed by the master's clock (s since the epoch)"),
+});
+
+export const FaultRecordSchema = z.object({
+  index: z.number().int().min(0),
+  master: z.string(),
+  source: z.enum(['unit-exit', 'unit-inactive', 'unit-restarted', 'bracket', 'command']),
+  tFault: Seconds,
+  lo: Seconds,
+  hi: Seconds,
+  bracket: z.object({ start: Seconds, end: Seconds }).optional(),
+  commandStart: Seconds,
+  commandEnd: Seconds,
+  note: z.string(),
 });
 
 export const RunResultSchema = z
@@ -72,6 +89,7 @@ export const RunResultSchema = z
     durationS: z.number().min(0),
     tInject: Seconds.nullable(),
     tRestore: Seconds.nullable(),
+    faults: z.array(FaultRecordSchema).optional().describe('t_fault of each inject step, per master'),
     targets: z.record(z.string(), z.array(z.string())),
     steps: z.array(StepRecordSchema),
     metrics: z.array(MetricResultSchema),

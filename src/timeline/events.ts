@@ -52,6 +52,89 @@ export interface StepEvent extends EventBase {
   exitCode?: number | null;
   output?: string;
   error?: string;
+  /**
+   * Inject steps (end event): each remote command as the master's own clock bracketed it, in
+   * seconds since the epoch on that master (`date +%s.%N` just before and just after it, in the
+   * same shell). The laptop-side start and return are this step's start and end events.
+   */
+  brackets?: CommandBracket[];
+}
+
+/** One remote command bracketed by the master's clock (seconds since the epoch, master time). */
+export interface CommandBracket {
+  master: string;
+  start: number;
+  /** absent when the command was killed before it could print its end */
+  end?: number;
+}
+
+/**
+ * A clock-offset estimate of one master against the run clock, from SSH round trips: the
+ * master printed its clock (`date +%s.%N`) between the laptop's send and receive; the sample
+ * with the smallest round trip wins. master time = run time + offsetS (± errS = round trip / 2).
+ */
+export interface ClockEvent extends EventBase {
+  kind: 'clock';
+  master: string;
+  /** master clock (s since the epoch) minus the run clock (s since the run's base time) */
+  offsetS: number;
+  /** half the round trip of the best sample: the offset is surely within ± errS */
+  errS: number;
+  samples: number;
+  /** when it was taken */
+  at: 'preflight' | 'inject' | 'restore';
+}
+
+/**
+ * When an inject step's fault took effect on one master (t_fault), on the run clock, with the
+ * interval [lo, hi] it surely lies in (the record's resolution and the clock offset's ± included).
+ */
+export interface FaultEvent extends EventBase {
+  kind: 'fault';
+  /** the inject step's index */
+  index: number;
+  action: string;
+  master: string;
+  service?: string;
+  /**
+   * `unit-exit`: systemd's ExecMainExitTimestamp (the main process left); `unit-inactive`: its
+   * InactiveEnterTimestamp (a restart reset the exit record); `unit-restarted`: systemd had
+   * already restarted it: between the command's start and the new start; `bracket`: the
+   * command's bracket on the master's clock (partition, ssh, SIGSTOP, static pods, custom);
+   * `command`: the laptop-side send and return (no bracket was printed)
+   */
+  source: 'unit-exit' | 'unit-inactive' | 'unit-restarted' | 'bracket' | 'command';
+  tFault: number;
+  lo: number;
+  hi: number;
+  /** the command's bracket mapped to the run clock */
+  bracket?: { start: number; end: number };
+  /** the laptop side: when the command was sent, and when its SSH call returned (t_inject) */
+  commandStart: number;
+  commandEnd: number;
+  /** the clock offset used (see ClockEvent) */
+  offsetS: number;
+  offsetErrS: number;
+  note: string;
+  /**
+   * the process had not left yet when this was recorded (a `--no-block` stop): the bracket
+   * stands in, and a later fault event of the same step and master supersedes it
+   */
+  provisional?: boolean;
+  /** the bracket as the master's clock printed it (s since the epoch), to read the moment again */
+  masterBracket?: CommandBracket;
+}
+
+/** A unit's main process started again after a fault (systemd's ExecMainStartTimestamp). */
+export interface UnitStartEvent extends EventBase {
+  kind: 'unitStart';
+  master: string;
+  service: string;
+  /** the start on the run clock, ± errS (the clock offset's) */
+  tStart: number;
+  errS: number;
+  /** systemd's NRestarts then (automatic restarts by Restart=) */
+  restarts: number | null;
 }
 
 /** A Lease as a watch event or list showed it. */
@@ -131,7 +214,10 @@ export type TimelineEvent =
   | ApiProbeEvent
   | WriteProbeEvent
   | BlindEvent
-  | MarkEvent;
+  | MarkEvent
+  | ClockEvent
+  | FaultEvent
+  | UnitStartEvent;
 
 export type EventKind = TimelineEvent['kind'];
 

@@ -2,6 +2,7 @@
 import { hostname } from 'node:os';
 import { errorMessage } from '../../errors.js';
 import { undoNotNeeded } from '../as-found.js';
+import { recordFaults } from '../fault/record.js';
 import {
   armSwitch,
   chooseSwitch,
@@ -75,6 +76,9 @@ export async function injectPhase(run: Run): Promise<string | null> {
       break;
     }
     if (s.tInject === null && rendered.ops.length) s.tInject = rec.endT;
+    // t_fault: when the fault took effect on each master, by its own clock and systemd's records
+    if (rec.brackets?.length)
+      await recordFaults(run.faultDeps(), step, index, rec.brackets, { start: rec.startT, end: rec.endT });
   }
   run.phase('inject', 'end', error === null, error ?? undefined);
   return error;

@@ -9,6 +9,7 @@ import type { RunDeps, RunInput, RunPorts, RunTuning } from '../deps.js';
 import type { Journal } from '../journal.js';
 import type { OutcomeInput } from '../outcome.js';
 import type { ServiceSnapshot } from '../service-snapshot.js';
+import type { FaultDeps } from '../fault/record.js';
 import type { StepRunner } from '../step-runner.js';
 import type { TargetContext } from '../targets/index.js';
 
@@ -54,6 +55,8 @@ export interface Run {
   conditions(): ConditionDeps;
   runner: StepRunner;
   targetContext(): TargetContext;
+  /** what recording the fault's moment needs (clock offsets, systemd's records) */
+  faultDeps(): FaultDeps;
 }
 
 export function openRun(deps: RunDeps): Run {
@@ -95,6 +98,7 @@ export function openRun(deps: RunDeps): Run {
       pause: clock.pause,
       stop: state.stop.signal,
     },
+    faultDeps: () => ({ inventory, remote, timeline, sleep: clock.sleep }),
     targetContext: () => ({ inventory, view, stepTargets: state.stepTargets, random: ports.random }),
   };
 }

@@ -1,5 +1,6 @@
 /** In-memory fakes of the engine's ports: a tiny simulated cluster driven by the commands run. */
 import { Drill, Inventory, type Master } from '../../config/schema.js';
+import { CLOCK_COMMAND } from '../fault/clock-offset.js';
 import type { ClusterView, HealthState, LeaseState, MemberState, Remote, RemoteResult } from '../types.js';
 
 export function fakeInventory(n = 3, extra: Record<string, unknown> = {}): Inventory {
@@ -57,6 +58,11 @@ export function fakeDrill(overrides: Record<string, unknown> = {}): Drill {
     },
     ...overrides,
   });
+}
+
+/** The command inside an inject command's clock bracket (bracketCommand), else the command. */
+export function innerCommand(command: string): string {
+  return /^printf '@kha-t0 [^]*?; \(\n([^]*)\n\); kha_rc=/.exec(command)?.[1] ?? command;
 }
 
 /**
@@ -134,11 +140,56 @@ export class FakeCluster implements ClusterView, Remote {
       throw new Error(`cannot connect to ${m.name} (${m.host}:22): connection refused`);
   }
 
+  /** the master's clock minus this machine's (tests of clock offsets set it) */
+  clockSkewS = 0;
+  /** read-only timing reads (the master's clock, systemd's records): kept apart from `commands` */
+  readonly timingReads: { master: string; command: string }[] = [];
+  /** when each unit's main process last left, on the master's clock */
+  private readonly exits = new Map<string, number>();
+
+  private masterNow(): number {
+    return Date.now() / 1000 + this.clockSkewS;
+  }
+
   async exec(m: Master, command: string): Promise<RemoteResult> {
-    this.commands.push({ master: m.name, command });
-    const result = this.apply(m.name, command);
-    this.afterCommand?.(m.name, command);
+    if (command === CLOCK_COMMAND) {
+      this.timingReads.push({ master: m.name, command });
+      return { code: 0, stdout: `${this.masterNow().toFixed(9)}\n`, stderr: '' };
+    }
+    const show = /^systemctl show .* -- '?([^'\s]+)'?$/.exec(command);
+    if (show) {
+      this.timingReads.push({ master: m.name, command });
+      return { code: 0, stdout: this.unitRecord(m.name, show[1]!), stderr: '' };
+    }
+    // an inject command bracketed by the master's clock: the fake runs the command inside
+    const run = innerCommand(command);
+    const inner = run === command ? undefined : run;
+    const t0 = this.masterNow();
+    this.commands.push({ master: m.name, command: run });
+    const result = this.apply(m.name, run);
+    if (inner !== undefined)
+      result.stdout = `@kha-t0 ${t0.toFixed(9)}\n${result.stdout}\n@kha-t1 ${this.masterNow().toFixed(9)}\n`;
+    this.afterCommand?.(m.name, run);
     return result;
+  }
+
+  /** `systemctl show` of a unit as systemd prints it with --timestamp=us+utc. */
+  private unitRecord(master: string, unit: string): string {
+    const exit = this.exits.get(`${master}/${unit}`);
+    const stamp = (s: number | undefined) => {
+      if (s === undefined) return '';
+      const d = new Date(Math.floor(s * 1000));
+      const us = String(Math.round((s % 1) * 1e6) % 1e6).padStart(6, '0');
+      return `Sun ${d.toISOString().slice(0, 19).replace('T', ' ')}.${us} UTC`;
+    };
+    return [
+      'NRestarts=0',
+      `ExecMainStartTimestamp=`,
+      `ExecMainExitTimestamp=${stamp(exit)}`,
+      `ActiveState=${this.active(master, unit) ? 'active' : 'inactive'}`,
+      `InactiveEnterTimestamp=${stamp(exit)}`,
+      '',
+    ].join('\n');
   }
 
   private apply(master: string, command: string): RemoteResult {
@@ -174,6 +225,7 @@ export class FakeCluster implements ClusterView, Remote {
           stderr: '',
         };
       const up = verb === 'start' || verb === 'restart' || verb === 'kill -s CONT';
+      if (!up && verb !== 'kill -s STOP') this.exits.set(key, this.masterNow());
       this.units.set(key, up);
       if (unit === 'kube-scheduler' && !up && this.schedulerHolder === master && !this.leaseStuck) {
         this.schedulerHolder =

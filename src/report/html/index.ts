@@ -98,13 +98,29 @@ function facts(result: RunResult): string {
       'fault at',
       result.tInject === null
         ? 'not injected'
-        : `t = ${result.tInject.toFixed(3)} s (${e(wallTime(result, result.tInject))})`,
+        : result.faults?.length
+          ? faultFacts(result)
+          : `t = ${result.tInject.toFixed(3)} s (${e(wallTime(result, result.tInject))})`,
     ],
     ['targets', targets || '—'],
     ['restore', restore],
     ['outcome', `${e(result.outcome)}, exit code ${result.exitCode}`],
   ];
   return `<dl class="facts">${rows.map(([k, v]) => `<div><dt>${k}</dt><dd>${v}</dd></div>`).join('')}</dl>`;
+}
+
+/** t_fault per step and master, beside the command's bracket and its send and return. */
+function faultFacts(result: RunResult): string {
+  const e = escapeXml;
+  return (result.faults ?? [])
+    .map((f) => {
+      const pm = Math.max(f.tFault - f.lo, f.hi - f.tFault);
+      const bracket = f.bracket
+        ? `, on the master's clock ${f.bracket.start.toFixed(3)}–${f.bracket.end.toFixed(3)} s`
+        : '';
+      return `<b>t_fault = ${f.tFault.toFixed(3)} ± ${pm.toFixed(3)} s</b> (${e(wallTime(result, f.tFault))}) on ${e(f.master)}: ${e(f.note)}<br><span class="muted">command sent ${f.commandStart.toFixed(3)} s, returned ${f.commandEnd.toFixed(3)} s (t_inject)${bracket}</span>`;
+    })
+    .join('<br>');
 }
 
 function legend(lanes: Lanes): string {
@@ -127,7 +143,11 @@ function legend(lanes: Lanes): string {
     )
     .join('');
   const marks =
-    '<span class="key"><i class="mk" style="background:#cf222e"></i>inject</span>' +
+    (lanes.faults.length
+      ? '<span class="key"><i class="mk dashed" style="border-color:#cf222e"></i>inject sent</span>' +
+        '<span class="key"><i class="mk" style="background:#cf222e"></i>inject returned</span>' +
+        '<span class="key"><i class="mk" style="background:#8250df"></i>t_fault (band: the command on the master’s clock)</span>'
+      : '<span class="key"><i class="mk" style="background:#cf222e"></i>inject</span>') +
     '<span class="key"><i class="mk" style="background:#0969da"></i>restore</span>' +
     '<span class="key"><i class="mk dashed" style="border-color:#1a7f37"></i>observe condition met</span>' +
     `<span class="key"><i class="sw" style="background:${COLORS.sloBand};border:1px dashed ${COLORS.fail}"></i>outside the SLO bound</span>`;

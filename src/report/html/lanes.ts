@@ -3,7 +3,7 @@
  * which Leases it holds and its API readiness; the load balancer and the etcd write probe;
  * blind windows; markers for inject, restore and observe; the run's phases.
  */
-import type { Phase, TimelineEvent } from '../../timeline/events.js';
+import type { FaultEvent, Phase, TimelineEvent } from '../../timeline/events.js';
 
 export interface Segment<S extends string> {
   from: number;
@@ -33,7 +33,27 @@ export interface Blind {
   reason?: string;
 }
 
-export type MarkerKind = 'inject' | 'restore' | 'until-met' | 'abort' | 'timeout' | 'interrupted';
+export type MarkerKind =
+  | 'inject'
+  | 'restore'
+  | 'until-met'
+  | 'abort'
+  | 'timeout'
+  | 'interrupted'
+  /** when the fault took effect on the master (t_fault) */
+  | 'fault'
+  /** when the inject command was sent (the inject marker is its return, t_inject) */
+  | 'sent';
+
+/** An inject command's bracket by the master's clock, and t_fault in it, on the run clock. */
+export interface FaultBand {
+  from: number;
+  to: number;
+  t: number;
+  lo: number;
+  hi: number;
+  label: string;
+}
 export interface Marker {
   t: number;
   kind: MarkerKind;
@@ -50,6 +70,8 @@ export interface Lanes {
   blind: Blind[];
   markers: Marker[];
   phases: Segment<Phase>[];
+  /** the inject commands' brackets with t_fault (timelines before t_fault have none) */
+  faults: FaultBand[];
 }
 
 interface Sample<S extends string> {
@@ -222,9 +244,35 @@ export function buildLanes(
     lb: toSegments(lbSamples, end, gapLimit(lbSamples.map((s) => s.t))),
     writes: toSegments(writes, end, gapLimit(writes.map((s) => s.t))),
     blind,
-    markers: markers.sort((a, b) => a.t - b.t),
+    markers: [...markers, ...faultMarkers(events)].sort((a, b) => a.t - b.t),
     phases,
+    faults: faultBands(events),
   };
+}
+
+/** The latest fault event per step and master (a later one supersedes a provisional one). */
+function latestFaults(events: readonly TimelineEvent[]): FaultEvent[] {
+  const latest = new Map<string, FaultEvent>();
+  for (const e of events) if (e.kind === 'fault') latest.set(`${e.index}/${e.master}`, e);
+  return [...latest.values()];
+}
+
+function faultMarkers(events: readonly TimelineEvent[]): Marker[] {
+  return latestFaults(events).flatMap((f): Marker[] => [
+    { t: f.commandStart, kind: 'sent', label: `sent: ${f.action} on ${f.master}` },
+    { t: f.tFault, kind: 'fault', label: `t_fault: ${f.source} on ${f.master}` },
+  ]);
+}
+
+function faultBands(events: readonly TimelineEvent[]): FaultBand[] {
+  return latestFaults(events).map((f) => ({
+    from: f.bracket?.start ?? f.commandStart,
+    to: f.bracket?.end ?? f.commandEnd,
+    t: f.tFault,
+    lo: f.lo,
+    hi: f.hi,
+    label: `${f.action} on ${f.master}: command ${f.commandStart.toFixed(3)}–${f.commandEnd.toFixed(3)} s (sent–returned), bracket on the master's clock ${(f.bracket?.start ?? f.commandStart).toFixed(3)}–${(f.bracket?.end ?? f.commandEnd).toFixed(3)} s, t_fault ${f.tFault.toFixed(3)} s in [${f.lo.toFixed(3)}, ${f.hi.toFixed(3)}] (${f.note})`,
+  }));
 }
 
 function push<V>(map: Map<string, V[]>, key: string, value: V): void {

@@ -30,7 +30,14 @@ export function pickMeasurements(result: RunResult, events: readonly TimelineEve
         (v) => splitMetricName(v.metric).name === name && (!labels['lease'] || v.metric === name),
       );
     let start: number | null = null;
-    if (metric.value !== null) {
+    // with t_fault, each duration's own start is its moment minus its value (t_fault, the stop's
+    // start, or the member's real restart); reports before t_fault drew from t_inject/restore
+    const fromFault =
+      !!result.faults?.length &&
+      metric.at !== undefined &&
+      (name === 'lease.takeover_s' || name === 'raft.reelection_s' || name === 'raft.catchup_s');
+    if (metric.value !== null && fromFault) start = metric.at! - metric.value;
+    else if (metric.value !== null) {
       if (name === 'lease.takeover_s' || name === 'raft.reelection_s')
         start = result.tInject ?? (metric.at !== undefined ? metric.at - metric.value : null);
       else if (name === 'raft.catchup_s') start = result.tRestore;

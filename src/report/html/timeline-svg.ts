@@ -39,6 +39,8 @@ const MARKER_COLOR: Record<MarkerKind, string> = {
   abort: '#bc4c00',
   timeout: '#59636e',
   interrupted: '#59636e',
+  fault: '#8250df',
+  sent: '#cf222e',
 };
 
 type X = (t: number) => number;
@@ -78,6 +80,13 @@ export function renderTimelineSvg(result: RunResult, events: readonly TimelineEv
       `<line x1="${r(x(t))}" x2="${r(x(t))}" y1="${gridTop}" y2="${gridBottom}" stroke="${COLORS.grid}" stroke-width="1"/>`,
   );
   const markerParts = labels.map((label) => drawMarker(label, x, gridBottom));
+  // each inject command's bracket (master clock) as a band, t_fault's interval darker inside it
+  const bands = lanes.faults.map(
+    (f) =>
+      `<g class="fault-bracket"><title>${escapeXml(f.label)}</title>` +
+      `<rect x="${r(x(f.from))}" y="${gridTop}" width="${r(Math.max(1, x(f.to) - x(f.from)))}" height="${gridBottom - gridTop}" fill="${MARKER_COLOR.fault}" fill-opacity="0.10"/>` +
+      `<rect x="${r(x(f.lo))}" y="${gridTop}" width="${r(Math.max(1, x(f.hi) - x(f.lo)))}" height="${gridBottom - gridTop}" fill="${MARKER_COLOR.fault}" fill-opacity="0.30"/></g>`,
+  );
 
   const height = gridBottom + 8;
   return [
@@ -86,6 +95,7 @@ export function renderTimelineSvg(result: RunResult, events: readonly TimelineEv
       `<rect width="2" height="7" fill="${COLORS.blind}"/></pattern></defs>`,
     ...grid,
     ...c.parts,
+    ...bands,
     ...markerParts,
     '</svg>',
   ].join('\n');
@@ -231,7 +241,8 @@ function drawMeasured(c: Canvas, result: RunResult, events: readonly TimelineEve
 function drawMarker({ m, text: label, level }: MarkerLabel, x: X, gridBottom: number): string {
   const mx = r(x(m.t));
   const color = MARKER_COLOR[m.kind];
-  const dash = m.kind === 'inject' || m.kind === 'restore' ? '' : ' stroke-dasharray="5 3"';
+  const dash =
+    m.kind === 'inject' || m.kind === 'restore' || m.kind === 'fault' ? '' : ' stroke-dasharray="5 3"';
   return (
     `<g class="marker marker-${m.kind}"><title>${escapeXml(`${m.label} at ${m.t.toFixed(3)} s`)}</title>` +
     `<line x1="${mx}" x2="${mx}" y1="${level * 14 + 14}" y2="${gridBottom}" stroke="${color}" stroke-width="2"${dash}/>` +

@@ -1,0 +1,115 @@
+/**
+ * What systemd recorded about a unit's main process, to the microsecond, and the fault moment
+ * read from it. `systemctl show --timestamp=us+utc` prints realtime stamps such as
+ * `Sun 2026-12-06 01:07:10.049412 UTC` (systemd ≥ 248). Pure.
+ */
+import { shellQuote } from '../../ssh/quote.js';
+
+export interface UnitRecord {
+  /** seconds since the epoch on the master's clock, null when systemd has none */
+  execMainStart: number | null;
+  execMainExit: number | null;
+  inactiveEnter: number | null;
+  activeEnter: number | null;
+  nRestarts: number | null;
+  activeState: string | null;
+}
+
+const PROPS = [
+  'ExecMainStartTimestamp',
+  'ExecMainExitTimestamp',
+  'InactiveEnterTimestamp',
+  'ActiveEnterTimestamp',
+  'NRestarts',
+  'ActiveState',
+];
+
+export function unitRecordCommand(unit: string): string {
+  return `systemctl show ${PROPS.map((p) => `-p ${p}`).join(' ')} --timestamp=us+utc -- ${shellQuote(unit)}`;
+}
+
+const stampRe = /^\w{3} (\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{6}) UTC$/;
+
+/** `Sun 2026-12-06 01:07:10.049412 UTC` → seconds since the epoch; empty or other → null. */
+export function parseSystemdStamp(text: string): number | null {
+  const m = stampRe.exec(text.trim());
+  if (!m) return null;
+  const [, y, mo, d, h, mi, s, us] = m.map(Number) as number[];
+  return Date.UTC(y!, mo! - 1, d!, h!, mi!, s!) / 1000 + us! / 1e6;
+}
+
+export function parseUnitRecord(stdout: string): UnitRecord {
+  const v = new Map<string, string>();
+  for (const line of stdout.split('\n')) {
+    const i = line.indexOf('=');
+    if (i > 0) v.set(line.slice(0, i), line.slice(i + 1));
+  }
+  const num = (k: string) => (v.get(k) ? Number(v.get(k)) : null);
+  return {
+    execMainStart: parseSystemdStamp(v.get('ExecMainStartTimestamp') ?? ''),
+    execMainExit: parseSystemdStamp(v.get('ExecMainExitTimestamp') ?? ''),
+    inactiveEnter: parseSystemdStamp(v.get('InactiveEnterTimestamp') ?? ''),
+    activeEnter: parseSystemdStamp(v.get('ActiveEnterTimestamp') ?? ''),
+    nRestarts: num('NRestarts'),
+    activeState: v.get('ActiveState') ?? null,
+  };
+}
+
+/** A fault moment on the master's clock: best estimate and the interval it surely lies in. */
+export interface MasterMoment {
+  source: 'unit-exit' | 'unit-inactive' | 'unit-restarted' | 'bracket';
+  t: number;
+  lo: number;
+  hi: number;
+  note: string;
+}
+
+/** systemd's stamps have microsecond resolution. */
+const RESOLUTION_S = 1e-6;
+
+/** The command's bracket as the moment: anywhere inside it, midpoint ± half its width. */
+export function bracketMoment(start: number, end: number, why: string): MasterMoment {
+  return { source: 'bracket', t: (start + end) / 2, lo: start, hi: end, note: why };
+}
+
+/**
+ * When the unit's main process left, from systemd's record read after a command whose bracket
+ * started at `start` (master clock); `pending` when it has not left yet (read again).
+ * - ExecMainExitTimestamp at or after the command's start: that is the moment.
+ * - no exit record but InactiveEnterTimestamp after the start: a restart reset the exit record
+ *   when it started the new process; systemd enters inactive in the same turn of its loop as it
+ *   reaps the main process (no ExecStopPost on these units), so that stamp is the moment, from
+ *   the command's start at the earliest.
+ * - no exit record, but a new main process started after the command's start (Restart=): the
+ *   exit lies between the command's start and that new start.
+ */
+export function momentFromUnit(rec: UnitRecord, start: number): MasterMoment | 'pending' {
+  if (rec.execMainExit !== null && rec.execMainExit >= start) {
+    return {
+      source: 'unit-exit',
+      t: rec.execMainExit,
+      lo: rec.execMainExit,
+      hi: rec.execMainExit + RESOLUTION_S,
+      note: "systemd's ExecMainExitTimestamp (the main process left)",
+    };
+  }
+  if (rec.inactiveEnter !== null && rec.inactiveEnter >= start) {
+    return {
+      source: 'unit-inactive',
+      t: rec.inactiveEnter,
+      lo: start,
+      hi: rec.inactiveEnter + RESOLUTION_S,
+      note: "systemd's InactiveEnterTimestamp (the process had left; its exit record was reset by the restart)",
+    };
+  }
+  if (rec.execMainStart !== null && rec.execMainStart >= start) {
+    return {
+      source: 'unit-restarted',
+      t: (start + rec.execMainStart) / 2,
+      lo: start,
+      hi: rec.execMainStart,
+      note: 'systemd had already started the unit again: the exit lies between the command’s start and that start',
+    };
+  }
+  return 'pending';
+}
