@@ -45,6 +45,7 @@ interface UpFlags {
   renewDeadline: string;
   retryPeriod: string;
   leaderElectionVerbosity?: string;
+  topology: string;
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -92,6 +93,11 @@ async function run(argv: string[]): Promise<number> {
       '--leader-election-verbosity <n>',
       "klog verbosity of client-go's leader election in kube-scheduler and kube-controller-manager (--vmodule=leaderelection=<n>; 5 logs every renewal)",
     )
+    .option(
+      '--topology <t>',
+      'systemd (the components as systemd units) or kubeadm (the real kubelet with containerd runs them as static pods)',
+      'systemd',
+    )
     .action(async (f: UpFlags) => {
       const o: LabOptions = {
         name: f.name,
@@ -108,6 +114,7 @@ async function run(argv: string[]): Promise<number> {
           f.leaderElectionVerbosity === undefined
             ? undefined
             : integer('--leader-election-verbosity', f.leaderElectionVerbosity),
+        ...(f.topology === 'systemd' ? {} : { topology: f.topology as 'kubeadm' }),
       };
       const { state, readyAfterMs } = await labUp(o, progress);
       const p = labPaths(o.dir);
