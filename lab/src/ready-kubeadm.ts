@@ -7,7 +7,7 @@
  */
 import { LabError } from './errors.js';
 import { MANIFEST_DIR, PENDING_DIR } from './kubeadm.js';
-import { apiserverUrl, COMPONENTS, labPaths } from './layout.js';
+import { apiserverUrl, COMPONENTS, labPaths, type LabHost } from './layout.js';
 import type { Progress } from './progress.js';
 import { apiserverReady, journalTail, kubectl, leaseHolders, onMaster, until } from './ready.js';
 import type { LabState } from './state.js';
@@ -15,6 +15,26 @@ import type { LabState } from './state.js';
 interface Item {
   metadata: { name: string };
   status?: { phase?: string; conditions?: Array<{ type: string; status: string }> };
+}
+
+/**
+ * The kubeadm topology's answer to `unitStates`: per component, `active` when crictl sees a
+ * running container of that name on the master, else `inactive`.
+ */
+export async function containerStates(
+  state: LabState,
+  m: LabHost,
+): Promise<Record<string, string> | undefined> {
+  const script = COMPONENTS.map(
+    (c) =>
+      `if [ -n "$(crictl ps -q --state running --name '^${c}$')" ]; then echo active; else echo inactive; fi`,
+  ).join('; ');
+  const r = await onMaster(state, m, script, 15_000);
+  const lines = String(r.stdout ?? '')
+    .trim()
+    .split('\n');
+  if (r.exitCode !== 0 || lines.length !== COMPONENTS.length) return undefined;
+  return Object.fromEntries(COMPONENTS.map((c, i) => [c, (lines[i] ?? '').trim()]));
 }
 
 async function items(state: LabState, args: string[]): Promise<Item[] | undefined> {
