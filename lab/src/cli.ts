@@ -21,7 +21,7 @@ import { dropLaptopIfUnused, ensureLaptop } from './net.js';
 import { streamProgress } from './progress.js';
 import { readState } from './state.js';
 import { formatStatus, labStatus } from './status.js';
-import { labUp } from './up.js';
+import { labUp, prepareKubeadm } from './up.js';
 
 const dirOption = (): Option =>
   new Option('--dir <dir>', 'lab directory (default: KHA_LAB_DIR, else .kha-lab in the current directory)');
@@ -137,12 +137,22 @@ async function run(argv: string[]): Promise<number> {
     .description(
       'build or find what lab up needs (the upstream binaries, the root file system), start nothing',
     )
-    .option('--all', 'every Kubernetes version the lab builds, not only the default')
+    .option(
+      '--all',
+      'every Kubernetes version the lab builds, not only the default, and the kubeadm topology (kubelet, crictl, images, its root file system)',
+    )
     .action(async (f: { all?: boolean }) => {
       for (const v of f.all ? supported('kubernetes') : [DEFAULT_KUBERNETES])
         await ensureBuilt('kubernetes', v, progress);
-      await ensureBuilt('etcd', DEFAULT_ETCD, progress);
+      const etcd = await ensureBuilt('etcd', DEFAULT_ETCD, progress);
       await ensureRootfs(progress);
+      if (f.all) {
+        const kubernetes = await ensureBuilt('kubernetes', DEFAULT_KUBERNETES, progress);
+        await prepareKubeadm(
+          { kubernetes, kubernetesVersion: DEFAULT_KUBERNETES, etcd, etcdVersion: DEFAULT_ETCD },
+          progress,
+        );
+      }
     });
 
   program

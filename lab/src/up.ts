@@ -222,6 +222,29 @@ async function refuseRunning(o: LabOptions): Promise<void> {
     throw new LabError(`subnet ${subnet(o.net)} is taken by lab ${taken.dev}: pick another --net`, 2);
 }
 
+/**
+ * What the kubeadm topology adds, built or found (and cached): its root file system (with
+ * containerd, runc and the CNI plugins), the kubelet, crictl and the images. `lab prepare --all`
+ * runs it too.
+ */
+export async function prepareKubeadm(
+  k: { kubernetes: string; kubernetesVersion: string; etcd: string; etcdVersion: string },
+  progress: Progress,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ rootfs: string; refs: ImageRefs; bins: NonNullable<MasterBinaries['kubeadm']> }> {
+  const rootfs = await ensureRootfs(progress, env, [...PACKAGES, ...KUBEADM_PACKAGES]);
+  const images = await ensureImages(k, progress, env);
+  return {
+    rootfs,
+    refs: images.refs,
+    bins: {
+      kubelet: await ensureBuilt('kubelet', k.kubernetesVersion, progress, env),
+      criTools: await ensureBuilt('cri-tools', CRI_TOOLS_VERSION, progress, env),
+      images: path.dirname(images.archive),
+    },
+  };
+}
+
 export interface UpResult {
   state: LabState;
   readyAfterMs: number;
@@ -249,11 +272,11 @@ export async function labUp(
       ? await debianEtcd(env)
       : { dir: await ensureBuilt('etcd', o.etcd, progress, env), version: o.etcd };
   const kubeadm = o.topology === 'kubeadm';
-  const rootfs = await ensureRootfs(progress, env, kubeadm ? [...PACKAGES, ...KUBEADM_PACKAGES] : PACKAGES);
-  let images: { archive: string; refs: ImageRefs } | undefined;
   const bins: MasterBinaries = { kubernetes: kubernetes.dir, etcd: etcd.dir };
+  let images: ImageRefs | undefined;
+  let rootfs: string;
   if (kubeadm) {
-    images = await ensureImages(
+    const k = await prepareKubeadm(
       {
         kubernetes: kubernetes.dir,
         kubernetesVersion: kubernetes.version,
@@ -263,11 +286,10 @@ export async function labUp(
       progress,
       env,
     );
-    bins.kubeadm = {
-      kubelet: await ensureBuilt('kubelet', kubernetes.version, progress, env),
-      criTools: await ensureBuilt('cri-tools', CRI_TOOLS_VERSION, progress, env),
-      images: path.dirname(images.archive),
-    };
+    ({ rootfs, refs: images } = k);
+    bins.kubeadm = k.bins;
+  } else {
+    rootfs = await ensureRootfs(progress, env);
   }
 
   const p = labPaths(o.dir);
@@ -338,7 +360,7 @@ export async function labUp(
       writeState(state);
       await mountOverlay(rootfs, o.dir, m.name);
       writeMasterFiles(o, ms, m, root, { authorizedKey: clientKey, hostKey: p.hostKey(m.name), pki });
-      if (images) writeKubeadmFiles(o, ms, m, root, pki, images.refs);
+      if (images) writeKubeadmFiles(o, ms, m, root, pki, images);
       state.pids[m.name] = startMaster(o, m, root, bins);
       writeState(state);
     }
