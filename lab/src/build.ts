@@ -16,6 +16,13 @@ import type { Progress } from './progress.js';
 
 export const KUBERNETES_BINARIES = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'];
 export const ETCD_BINARIES = ['etcd', 'etcdctl'];
+/** The kubeadm topology only: the kubelet (from the Kubernetes module) and crictl (cri-tools). */
+export const KUBELET_BINARIES = ['kubelet'];
+export const CRI_TOOLS_BINARIES = ['crictl'];
+/** cri-tools follows Kubernetes' minor versions; the one the kubeadm hosts carry */
+export const CRI_TOOLS_VERSION = 'v1.37.0';
+
+export type BuildKind = 'kubernetes' | 'etcd' | 'kubelet' | 'cri-tools';
 
 interface BuildRecord {
   version: string;
@@ -25,10 +32,11 @@ interface BuildRecord {
   builtAt: string;
 }
 
-const moduleDir = (kind: 'kubernetes' | 'etcd', version: string): string =>
-  path.join(LAB_ROOT, 'upstream', kind, version);
+// the kubelet is built from the same module as the other Kubernetes binaries
+const moduleDir = (kind: BuildKind, version: string): string =>
+  path.join(LAB_ROOT, 'upstream', kind === 'kubelet' ? 'kubernetes' : kind, version);
 
-export function supported(kind: 'kubernetes' | 'etcd'): string[] {
+export function supported(kind: Exclude<BuildKind, 'kubelet'>): string[] {
   const dir = path.join(LAB_ROOT, 'upstream', kind);
   return existsSync(dir) ? readdirSync(dir).filter((v) => existsSync(path.join(dir, v, 'go.mod'))) : [];
 }
@@ -42,8 +50,9 @@ function cached(dir: string, binaries: string[]): BuildRecord | undefined {
   }
 }
 
-function ldflags(kind: 'kubernetes' | 'etcd', version: string): string {
+function ldflags(kind: BuildKind, version: string): string {
   if (kind === 'etcd') return '-s -w';
+  if (kind === 'cri-tools') return `-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=${version}`;
   const [major, minor] = version.replace(/^v/, '').split('.');
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const flags = ['-s', '-w'];
@@ -59,13 +68,21 @@ function ldflags(kind: 'kubernetes' | 'etcd', version: string): string {
   return flags.join(' ');
 }
 
-const packages = (kind: 'kubernetes' | 'etcd'): Array<[string, string]> =>
-  kind === 'kubernetes'
-    ? KUBERNETES_BINARIES.map((b) => [b, `k8s.io/kubernetes/cmd/${b}`])
-    : [
-        ['etcd', 'go.etcd.io/etcd/server/v3'],
-        ['etcdctl', 'go.etcd.io/etcd/etcdctl/v3'],
-      ];
+const BUILDS: Record<BuildKind, { binaries: string[]; packages: Array<[string, string]> }> = {
+  kubernetes: {
+    binaries: KUBERNETES_BINARIES,
+    packages: KUBERNETES_BINARIES.map((b) => [b, `k8s.io/kubernetes/cmd/${b}`]),
+  },
+  etcd: {
+    binaries: ETCD_BINARIES,
+    packages: [
+      ['etcd', 'go.etcd.io/etcd/server/v3'],
+      ['etcdctl', 'go.etcd.io/etcd/etcdctl/v3'],
+    ],
+  },
+  kubelet: { binaries: KUBELET_BINARIES, packages: [['kubelet', 'k8s.io/kubernetes/cmd/kubelet']] },
+  'cri-tools': { binaries: CRI_TOOLS_BINARIES, packages: [['crictl', 'sigs.k8s.io/cri-tools/cmd/crictl']] },
+};
 
 /**
  * The folder holding the binaries of `kind` at `version`, built first if the cache lacks them.
@@ -73,14 +90,14 @@ const packages = (kind: 'kubernetes' | 'etcd'): Array<[string, string]> =>
  * build never leaves a half cache.
  */
 export async function ensureBuilt(
-  kind: 'kubernetes' | 'etcd',
+  kind: BuildKind,
   version: string,
   progress: Progress,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<string> {
   const cache = cachePaths(env);
-  const dir = kind === 'kubernetes' ? cache.kubernetes(version) : cache.etcd(version);
-  const binaries = kind === 'kubernetes' ? KUBERNETES_BINARIES : ETCD_BINARIES;
+  const dir = path.join(cache.root, kind, version);
+  const { binaries } = BUILDS[kind];
   const hit = cached(dir, binaries);
   if (hit) {
     progress.line(
@@ -91,7 +108,7 @@ export async function ensureBuilt(
   const mod = moduleDir(kind, version);
   if (!existsSync(path.join(mod, 'go.mod'))) {
     throw new LabError(
-      `no build module for ${kind} ${version} (supported: ${supported(kind).join(', ') || 'none'})`,
+      `no build module for ${kind} ${version} (supported: ${supported(kind === 'kubelet' ? 'kubernetes' : kind).join(', ') || 'none'})`,
       2,
     );
   }
@@ -110,7 +127,7 @@ export async function ensureBuilt(
     `building ${kind} ${version} from the Go module proxy (once per machine; cached in ${dir})`,
   );
   try {
-    const pkgs = packages(kind);
+    const pkgs = BUILDS[kind].packages;
     const result = await execa(
       'go',
       ['build', '-trimpath', '-ldflags', ldflags(kind, version), '-o', `${tmp}/`, ...pkgs.map(([, p]) => p)],

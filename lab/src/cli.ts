@@ -21,7 +21,7 @@ import { dropLaptopIfUnused, ensureLaptop } from './net.js';
 import { streamProgress } from './progress.js';
 import { readState } from './state.js';
 import { formatStatus, labStatus } from './status.js';
-import { labUp } from './up.js';
+import { labUp, prepareKubeadm } from './up.js';
 
 const dirOption = (): Option =>
   new Option('--dir <dir>', 'lab directory (default: KHA_LAB_DIR, else .kha-lab in the current directory)');
@@ -45,6 +45,7 @@ interface UpFlags {
   renewDeadline: string;
   retryPeriod: string;
   leaderElectionVerbosity?: string;
+  topology: string;
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -92,6 +93,11 @@ async function run(argv: string[]): Promise<number> {
       '--leader-election-verbosity <n>',
       "klog verbosity of client-go's leader election in kube-scheduler and kube-controller-manager (--vmodule=leaderelection=<n>; 5 logs every renewal)",
     )
+    .option(
+      '--topology <t>',
+      'systemd (the components as systemd units) or kubeadm (the real kubelet with containerd runs them as static pods)',
+      'systemd',
+    )
     .action(async (f: UpFlags) => {
       const o: LabOptions = {
         name: f.name,
@@ -108,6 +114,7 @@ async function run(argv: string[]): Promise<number> {
           f.leaderElectionVerbosity === undefined
             ? undefined
             : integer('--leader-election-verbosity', f.leaderElectionVerbosity),
+        ...(f.topology === 'systemd' ? {} : { topology: f.topology as 'kubeadm' }),
       };
       const { state, readyAfterMs } = await labUp(o, progress);
       const p = labPaths(o.dir);
@@ -130,12 +137,22 @@ async function run(argv: string[]): Promise<number> {
     .description(
       'build or find what lab up needs (the upstream binaries, the root file system), start nothing',
     )
-    .option('--all', 'every Kubernetes version the lab builds, not only the default')
+    .option(
+      '--all',
+      'every Kubernetes version the lab builds, not only the default, and the kubeadm topology (kubelet, crictl, images, its root file system)',
+    )
     .action(async (f: { all?: boolean }) => {
       for (const v of f.all ? supported('kubernetes') : [DEFAULT_KUBERNETES])
         await ensureBuilt('kubernetes', v, progress);
-      await ensureBuilt('etcd', DEFAULT_ETCD, progress);
+      const etcd = await ensureBuilt('etcd', DEFAULT_ETCD, progress);
       await ensureRootfs(progress);
+      if (f.all) {
+        const kubernetes = await ensureBuilt('kubernetes', DEFAULT_KUBERNETES, progress);
+        await prepareKubeadm(
+          { kubernetes, kubernetesVersion: DEFAULT_KUBERNETES, etcd, etcdVersion: DEFAULT_ETCD },
+          progress,
+        );
+      }
     });
 
   program

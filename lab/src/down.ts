@@ -6,7 +6,7 @@
 import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isMasterProcess, isMounted, unmount } from './host.js';
-import { cgroupDirs, removeCgroup } from './cgroup.js';
+import { cgroupDirs, controllerDirs, removeCgroup } from './cgroup.js';
 import { labPaths, machineName, type LabHost } from './layout.js';
 import { delNetns, dropLaptopIfUnused, netnsExists, processesIn, readProc, unplugLaptop } from './net.js';
 import { isAlive, stopPid } from './proc.js';
@@ -82,7 +82,11 @@ export async function labDown(
     if (!(await unmount(target))) left.push(`mount ${target}`);
   }
   for (const m of state.masters) {
-    for (const cg of cgroupDirs(machineName(o.name, m.name)))
+    // the v1 controller cgroups exist for the kubeadm topology only (with its pods' cgroups below)
+    for (const cg of [
+      ...cgroupDirs(machineName(o.name, m.name)),
+      ...controllerDirs(machineName(o.name, m.name)),
+    ])
       if (!removeCgroup(cg)) left.push(`cgroup ${cg}`);
   }
   await unplugLaptop(o.name);

@@ -4,6 +4,7 @@ import { pkiFiles } from './pki.js';
 import { apiserverUrl, etcdUrl, labPaths, LAPTOP_NETNS } from './layout.js';
 import type { LabState } from './state.js';
 import { kubeconfigText } from './units.js';
+import { MANIFEST_DIR } from './kubeadm.js';
 
 export function inventoryYaml(s: LabState): string {
   const o = s.options;
@@ -38,13 +39,20 @@ export function inventoryYaml(s: LabState): string {
         retryPeriod: o.retryPeriod,
       },
     },
-    services: { manager: 'systemd' },
+    services:
+      o.topology === 'kubeadm'
+        ? {
+            manager: 'static-pod',
+            manifestDir: MANIFEST_DIR,
+            stashDir: '/etc/kubernetes/kha-drill-stash',
+          }
+        : { manager: 'systemd' },
   };
   const versions = s.binaries
     ? `Kubernetes ${s.binaries.kubernetesVersion}, etcd ${s.binaries.etcdVersion}`
     : '';
   return (
-    `# kha-drill lab "${o.name}" (${o.masters} masters; ${versions}), written by \`kha-drill lab up\`.\n` +
+    `# kha-drill lab "${o.name}" (${o.masters} masters${o.topology === 'kubeadm' ? ', kubeadm topology: kubelet, containerd, static pods' : ''}; ${versions}), written by \`kha-drill lab up\`.\n` +
     `# Reachable only from the laptop namespace ${LAPTOP_NETNS}: kha-drill lab exec -- kha-drill run … -i ${p.inventory}\n` +
     stringify(doc)
   );

@@ -15,7 +15,8 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { inCgroups, makeCgroups } from './cgroup.js';
+import { inCgroups, makeCgroups, makeControllerCgroups } from './cgroup.js';
+import { kubeadmNspawnArgs } from './kubeadm.js';
 import { COMPONENTS, labPaths, machineName, type LabHost, type LabOptions } from './layout.js';
 import { readProc } from './net.js';
 import type { Pki } from './pki.js';
@@ -154,7 +155,8 @@ export function writeMasterFiles(
   );
   mkdirSync(path.join(root, 'var/lib/etcd'), { recursive: true, mode: 0o700 });
   chmodSync(path.join(root, 'var/lib/etcd'), 0o700);
-  for (const c of COMPONENTS) {
+  // the kubeadm topology runs the components as static pods (kubeadm.ts), not as units
+  for (const c of o.topology === 'kubeadm' ? [] : COMPONENTS) {
     put(root, `etc/systemd/system/${c}.service`, unitText(o, all, m, c));
     const wants = path.join(root, 'etc/systemd/system/multi-user.target.wants', `${c}.service`);
     mkdirSync(path.dirname(wants), { recursive: true });
@@ -176,12 +178,14 @@ export function writeMasterFiles(
   }
 }
 
-export function nspawnArgv(
-  o: LabOptions,
-  m: LabHost,
-  root: string,
-  bins: { kubernetes: string; etcd: string },
-): string[] {
+export interface MasterBinaries {
+  kubernetes: string;
+  etcd: string;
+  /** the kubeadm topology's: the kubelet, crictl and the images' folders */
+  kubeadm?: { kubelet: string; criTools: string; images: string };
+}
+
+export function nspawnArgv(o: LabOptions, m: LabHost, root: string, bins: MasterBinaries): string[] {
   return [
     'systemd-nspawn',
     `--directory=${root}`,
@@ -200,19 +204,24 @@ export function nspawnArgv(
     '--resolv-conf=off',
     '--timezone=off',
     '--console=read-only',
+    ...(o.topology === 'kubeadm' && bins.kubeadm ? kubeadmNspawnArgs(containerdDir(o, m), bins.kubeadm) : []),
   ];
 }
 
-export function startMaster(
-  o: LabOptions,
-  m: LabHost,
-  root: string,
-  bins: { kubernetes: string; etcd: string },
-): number {
+/** The kubeadm topology's /var/lib/containerd, on the machine's file system (kubeadm.ts). */
+export const containerdDir = (o: LabOptions, m: LabHost): string =>
+  path.join(labPaths(o.dir).host(m.name), 'containerd');
+
+export function startMaster(o: LabOptions, m: LabHost, root: string, bins: MasterBinaries): number {
   const log = labPaths(o.dir).console(m.name);
   const fd = openSync(log, 'a');
   try {
-    const cgroups = makeCgroups(machineName(o.name, m.name));
+    const machine = machineName(o.name, m.name);
+    const cgroups = [
+      ...makeCgroups(machine),
+      ...(o.topology === 'kubeadm' ? makeControllerCgroups(machine) : []),
+    ];
+    if (o.topology === 'kubeadm') mkdirSync(containerdDir(o, m), { recursive: true });
     return spawnDetached(inCgroups(cgroups, nspawnArgv(o, m, root, bins)), fd);
   } finally {
     closeSync(fd);

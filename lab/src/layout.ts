@@ -52,6 +52,11 @@ export interface LabOptions {
    * successful renewal is logged: the old holder's last renewal is then ground truth too.
    */
   leaderElectionVerbosity?: number | undefined;
+  /**
+   * `systemd` (default: the components as systemd units) or `kubeadm` (the real kubelet with
+   * containerd runs them as static pods; kubeadm.ts)
+   */
+  topology?: 'systemd' | 'kubeadm' | undefined;
 }
 
 export interface LabHost {

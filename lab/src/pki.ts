@@ -86,7 +86,12 @@ async function issue(
   rmSync(ext);
 }
 
-export async function makePki(dir: string, masters: LabHost[], lb: LabHost): Promise<Pki> {
+export async function makePki(
+  dir: string,
+  masters: LabHost[],
+  lb: LabHost,
+  opts: { kubelets?: boolean } = {},
+): Promise<Pki> {
   const p = pkiFiles(dir);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -110,6 +115,9 @@ export async function makePki(dir: string, masters: LabHost[], lb: LabHost): Pro
     const own = [`IP:${m.address}`, `DNS:${m.name}`, ...local];
     jobs.push(issue(p, `etcd-${m.name}`, `/CN=${m.name}`, own));
     jobs.push(issue(p, `apiserver-${m.name}`, '/CN=kube-apiserver', [...own, ...api]));
+    // the kubeadm topology's kubelets: the Node authorizer knows a node by this name and group
+    if (opts.kubelets)
+      jobs.push(issue(p, `kubelet-${m.name}`, `/O=system:nodes/CN=system:node:${m.name}`, own));
   }
   jobs.push(issue(p, 'apiserver-etcd-client', '/CN=kube-apiserver-etcd-client', []));
   jobs.push(issue(p, 'admin', '/O=system:masters/CN=kubernetes-admin', []));

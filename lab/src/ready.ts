@@ -84,7 +84,7 @@ export async function leaseHolders(state: LabState): Promise<Record<string, stri
 }
 
 /** `/readyz` of one API server (`server`), else through the load balancer (the kubeconfig's). */
-async function apiserverReady(state: LabState, server?: string): Promise<boolean> {
+export async function apiserverReady(state: LabState, server?: string): Promise<boolean> {
   const args = [...(server ? ['--server', server] : []), 'get', '--raw', '/readyz'];
   const r = await kubectl(state, args, 5_000);
   return r.exitCode === 0 && String(r.stdout).trim() === 'ok';
@@ -124,7 +124,11 @@ async function joinApiservers(state: LabState, progress: Progress, left: () => n
   );
 }
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+export async function until<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+): Promise<T> {
   const end = performance.now() + timeoutMs;
   for (;;) {
     const v = await probe();

@@ -23,9 +23,16 @@ export const PACKAGES = [
   'procps',
 ];
 
-export function rootfsId(): string {
+/**
+ * The kubeadm topology's hosts also run the container runtime from Debian (containerd 1.6, runc
+ * 1.1) and the CNI plugins the kubelet needs to report its network ready; the default hosts do not
+ * carry them (a root file system of its own, cached beside the default one).
+ */
+export const KUBEADM_PACKAGES = ['containerd', 'runc', 'containernetworking-plugins'];
+
+export function rootfsId(packages: readonly string[] = PACKAGES): string {
   const hash = createHash('sha256')
-    .update([SUITE, ...PACKAGES].join(' '))
+    .update([SUITE, ...packages].join(' '))
     .digest('hex')
     .slice(0, 12);
   return `${SUITE}-${hash}`;
@@ -34,8 +41,9 @@ export function rootfsId(): string {
 export async function ensureRootfs(
   progress: Progress,
   env: NodeJS.ProcessEnv = process.env,
+  packages: readonly string[] = PACKAGES,
 ): Promise<string> {
-  const dir = cachePaths(env).rootfs(rootfsId());
+  const dir = cachePaths(env).rootfs(rootfsId(packages));
   const marker = path.join(dir, '.kha-drill-rootfs');
   if (existsSync(marker)) {
     progress.line(`root file system: cached in ${dir} (${readFileSync(marker, 'utf8').trim()})`);
@@ -50,7 +58,7 @@ export async function ensureRootfs(
   );
   const result = await execa(
     'debootstrap',
-    ['--variant=minbase', `--include=${PACKAGES.join(',')}`, SUITE, tmp, MIRROR],
+    ['--variant=minbase', `--include=${packages.join(',')}`, SUITE, tmp, MIRROR],
     { all: true, reject: false, stdin: 'ignore' },
   );
   if (result.exitCode !== 0) {

@@ -5,6 +5,7 @@ import { onLaptop } from './laptop.js';
 import { COMPONENTS } from './layout.js';
 import { isAlive } from './proc.js';
 import { kubectl, leaseHolders, unitStates } from './ready.js';
+import { containerStates } from './ready-kubeadm.js';
 import type { LabState } from './state.js';
 
 export interface LabStatus {
@@ -56,7 +57,10 @@ export async function labStatus(state: LabState): Promise<LabStatus> {
         name: m.name,
         address: m.address,
         container,
-        units: container ? await unitStates(state, m) : undefined,
+        // the kubeadm topology's components are containers: crictl's view, in the units' words
+        units: container
+          ? await (state.options.topology === 'kubeadm' ? containerStates(state, m) : unitStates(state, m))
+          : undefined,
       };
     }),
   );

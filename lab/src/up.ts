@@ -19,12 +19,14 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { ensureBuilt, ETCD_BINARIES, KUBERNETES_BINARIES, supported } from './build.js';
+import { CRI_TOOLS_VERSION, ensureBuilt, ETCD_BINARIES, KUBERNETES_BINARIES, supported } from './build.js';
 import { labDown } from './down.js';
 import { LabError } from './errors.js';
 import { inventoryYaml, labEnv, laptopKubeconfig } from './files.js';
 import { haproxyConfig } from './haproxy.js';
-import { isMasterProcess, mountOverlay, startMaster, writeMasterFiles } from './host.js';
+import { isMasterProcess, mountOverlay, startMaster, writeMasterFiles, type MasterBinaries } from './host.js';
+import { ensureImages, type ImageRefs } from './images.js';
+import { TOPOLOGIES, writeKubeadmFiles } from './kubeadm.js';
 import {
   cachePaths,
   ETCD_VERSIONS,
@@ -42,7 +44,8 @@ import { makePki } from './pki.js';
 import { isAlive, spawnDetached } from './proc.js';
 import type { Progress } from './progress.js';
 import { waitReady } from './ready.js';
-import { ensureRootfs } from './rootfs.js';
+import { waitKubeadmReady } from './ready-kubeadm.js';
+import { ensureRootfs, KUBEADM_PACKAGES, PACKAGES } from './rootfs.js';
 import { readState, writeState, type LabState } from './state.js';
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m)$/;
@@ -83,6 +86,22 @@ export function validateOptions(o: LabOptions): void {
   }
   if (!(ETCD_VERSIONS as readonly string[]).includes(o.etcd))
     throw new LabError(`--etcd must be one of ${ETCD_VERSIONS.join(', ')}, got ${o.etcd}`, 2);
+  const topology = o.topology ?? 'systemd';
+  if (!(TOPOLOGIES as readonly string[]).includes(topology))
+    throw new LabError(`--topology must be one of ${TOPOLOGIES.join(', ')}, got ${topology}`, 2);
+  if (topology === 'kubeadm') {
+    // its images hold our builds: a kubelet of the same version, and etcd as a static binary
+    if (o.kubernetesBin || o.kubernetes !== 'v1.37.2')
+      throw new LabError(
+        '--topology kubeadm runs Kubernetes v1.37.2 built here (the kubelet is built only for it); drop --kubernetes/--kubernetes-bin',
+        2,
+      );
+    if (o.etcd === 'debian')
+      throw new LabError(
+        "--topology kubeadm needs etcd built here (--etcd v3.6.16): Debian's etcd is not a static binary for an image",
+        2,
+      );
+  }
 }
 
 const TOOLS: Array<[string, string]> = [
@@ -118,6 +137,8 @@ export function checkMachine(o: LabOptions, env: NodeJS.ProcessEnv): void {
   const missing = TOOLS.filter(([cmd]) => !which(cmd, env.PATH ?? ''));
   if (o.etcd === 'debian' && !which('etcd', env.PATH ?? '')) missing.push(['etcd', 'etcd-server']);
   if (o.etcd === 'debian' && !which('etcdctl', env.PATH ?? '')) missing.push(['etcdctl', 'etcd-client']);
+  // the kubeadm topology compiles upstream's pause.c (static, as its Makefile does)
+  if (o.topology === 'kubeadm' && !which('gcc', env.PATH ?? '')) missing.push(['gcc', 'gcc libc6-dev']);
   if (missing.length > 0) {
     const pkgs = [...new Set(missing.map(([, p]) => p))].join(' ');
     throw new LabError(
@@ -201,6 +222,29 @@ async function refuseRunning(o: LabOptions): Promise<void> {
     throw new LabError(`subnet ${subnet(o.net)} is taken by lab ${taken.dev}: pick another --net`, 2);
 }
 
+/**
+ * What the kubeadm topology adds, built or found (and cached): its root file system (with
+ * containerd, runc and the CNI plugins), the kubelet, crictl and the images. `lab prepare --all`
+ * runs it too.
+ */
+export async function prepareKubeadm(
+  k: { kubernetes: string; kubernetesVersion: string; etcd: string; etcdVersion: string },
+  progress: Progress,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ rootfs: string; refs: ImageRefs; bins: NonNullable<MasterBinaries['kubeadm']> }> {
+  const rootfs = await ensureRootfs(progress, env, [...PACKAGES, ...KUBEADM_PACKAGES]);
+  const images = await ensureImages(k, progress, env);
+  return {
+    rootfs,
+    refs: images.refs,
+    bins: {
+      kubelet: await ensureBuilt('kubelet', k.kubernetesVersion, progress, env),
+      criTools: await ensureBuilt('cri-tools', CRI_TOOLS_VERSION, progress, env),
+      images: path.dirname(images.archive),
+    },
+  };
+}
+
 export interface UpResult {
   state: LabState;
   readyAfterMs: number;
@@ -227,7 +271,26 @@ export async function labUp(
     o.etcd === 'debian'
       ? await debianEtcd(env)
       : { dir: await ensureBuilt('etcd', o.etcd, progress, env), version: o.etcd };
-  const rootfs = await ensureRootfs(progress, env);
+  const kubeadm = o.topology === 'kubeadm';
+  const bins: MasterBinaries = { kubernetes: kubernetes.dir, etcd: etcd.dir };
+  let images: ImageRefs | undefined;
+  let rootfs: string;
+  if (kubeadm) {
+    const k = await prepareKubeadm(
+      {
+        kubernetes: kubernetes.dir,
+        kubernetesVersion: kubernetes.version,
+        etcd: etcd.dir,
+        etcdVersion: etcd.version,
+      },
+      progress,
+      env,
+    );
+    ({ rootfs, refs: images } = k);
+    bins.kubeadm = k.bins;
+  } else {
+    rootfs = await ensureRootfs(progress, env);
+  }
 
   const p = labPaths(o.dir);
   mkdirSync(o.dir, { recursive: true });
@@ -273,7 +336,7 @@ export async function labUp(
       known.push(`${m.address} ${pub.split(' ').slice(0, 2).join(' ')}`);
     }
     writeFileSync(p.knownHosts, known.join('\n') + '\n');
-    const pki = await makePki(p.pki, ms, state.lb);
+    const pki = await makePki(p.pki, ms, state.lb, { kubelets: kubeadm });
     progress.line(
       `keys and certificates in ${o.dir} (lab CA, etcd, API servers, components, admin, service accounts)`,
     );
@@ -297,7 +360,8 @@ export async function labUp(
       writeState(state);
       await mountOverlay(rootfs, o.dir, m.name);
       writeMasterFiles(o, ms, m, root, { authorizedKey: clientKey, hostKey: p.hostKey(m.name), pki });
-      state.pids[m.name] = startMaster(o, m, root, { kubernetes: kubernetes.dir, etcd: etcd.dir });
+      if (images) writeKubeadmFiles(o, ms, m, root, pki, images);
+      state.pids[m.name] = startMaster(o, m, root, bins);
       writeState(state);
     }
     progress.line(`booting ${ms.length} systemd hosts (systemd-nspawn): ${ms.map((m) => m.name).join(', ')}`);
@@ -333,7 +397,7 @@ export async function labUp(
         );
       }
     }
-    await waitReady(state, progress);
+    await (kubeadm ? waitKubeadmReady(state, progress) : waitReady(state, progress));
     const readyAfterMs = performance.now() - t0;
     state.readyAt = new Date().toISOString();
     state.readyAfterMs = Math.round(readyAfterMs);

@@ -28,6 +28,8 @@ export interface StartLabOptions {
   /** release binaries instead of the lab's build (`lab up --kubernetes-bin`) */
   kubernetesBin?: string;
   etcd?: string;
+  /** `lab up --topology` (systemd when unset) */
+  topology?: 'systemd' | 'kubeadm';
 }
 
 export interface LabMasterInfo {
@@ -136,6 +138,7 @@ export async function startLab(opts: StartLabOptions = {}): Promise<Lab> {
   if (kubernetes) args.push('--kubernetes', kubernetes);
   if (opts.kubernetesBin) args.push('--kubernetes-bin', opts.kubernetesBin);
   if (etcd) args.push('--etcd', etcd);
+  if (opts.topology) args.push('--topology', opts.topology);
   const up = await kha(args, {}, 900_000);
   if (up.code !== 0) throw new Error(`lab up failed (exit ${up.code}):\n${up.stdout}\n${up.stderr}`);
   const state = JSON.parse(readFileSync(path.join(dir, 'lab.json'), 'utf8')) as LabStateFile;
