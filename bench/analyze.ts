@@ -230,15 +230,17 @@ export function analyzeRun(input: RunInput): RunAnalysis {
         from?.released ? "released during the stop: counted from the stop's start" : undefined,
       ),
     );
+    // leaderless: the new holder's acquireTime (its clock, mapped) from the fault's moment; its
+    // truth is the same acquired line from the same moment (the klog line comes after the write)
     out.checks.push(
       check(
         metricOf(input.metrics, 'lease.leaderless_s'),
         'lease.leaderless_s',
-        ok ? truth.leaderlessS : null,
+        truthS,
         ok
           ? truth.released
-            ? `old holder released: no truth (${truth.leaderlessWhy ?? ''})`
-            : 'old holder crashed'
+            ? 'old holder released during its stop'
+            : 'old holder crashed or stopped'
           : undefined,
       ),
     );

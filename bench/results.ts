@@ -34,7 +34,8 @@ export const GROUND_TRUTH = {
   raft: 'etcd journal on every master: the first zap "raft.node: <id> elected leader <id> at term N" line above the pre-fault term, across members (ms resolution); re-election = that − the fault\'s true moment',
   lease:
     'kube-scheduler / kube-controller-manager journal on every master: the new holder\'s klog "Successfully acquired lease" line (µs) on a master other than the pre-fault holder; takeover = that − the fault\'s true moment',
-  leaderless: `after a crash (systemd: "Main process exited, code=killed"): that acquired line − the old holder's last klog "Successfully renewed lease" line (logged at --vmodule=leaderelection=${LEADER_ELECTION_VERBOSITY}, lab up --leader-election-verbosity ${LEADER_ELECTION_VERBOSITY}); after a graceful stop (systemd: "Stopping …") none: client-go logs a successful release at no verbosity`,
+  leaderless:
+    "the same acquired line minus the fault's true moment: kha-drill's lease.leaderless_s is the new holder's acquireTime (its master's clock, mapped by the measured offset) from t_fault, and the klog line follows that write",
   observer:
     "the lab's etcdctl endpoint status -w json and kubectl get lease -o json once a second; the operator's duration runs from their inject command's return to the end of the poll that first showed the change",
 };
