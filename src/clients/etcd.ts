@@ -46,6 +46,22 @@ interface GatewayStatus {
   isLearner?: boolean;
 }
 
+interface GatewayMember {
+  ID?: string;
+  name?: string;
+  peerURLs?: string[];
+  clientURLs?: string[];
+}
+
+/** One row of `member list`. */
+export interface EtcdMemberInfo {
+  /** hex, as etcdctl prints it and as status reports it */
+  id: string;
+  name: string;
+  peerURLs: string[];
+  clientURLs: string[];
+}
+
 /** Decimal 64-bit id (as the gateway sends it) → hex as etcdctl prints it. */
 export function memberIdHex(decimal: string): string {
   return BigInt(decimal).toString(16);
@@ -127,6 +143,18 @@ export class EtcdMemberClient {
     const { body, latencyMs } = await this.call('/v3/kv/put', { key: b64(key), value: b64(value) }, options);
     const header = (body as { header?: { revision?: string } }).header;
     return { revision: header?.revision ?? '0', latencyMs };
+  }
+
+  /** `etcdctl member list`: every member's hex id, name and URLs as the cluster knows them. */
+  async memberList(options: EtcdCallOptions = {}): Promise<EtcdMemberInfo[]> {
+    const { body } = await this.call('/v3/cluster/member/list', {}, options);
+    const members = (body as { members?: GatewayMember[] }).members ?? [];
+    return members.map((m) => ({
+      id: memberIdHex(m.ID ?? '0'),
+      name: m.name ?? '',
+      peerURLs: m.peerURLs ?? [],
+      clientURLs: m.clientURLs ?? [],
+    }));
   }
 
   /** Deletes every key under `prefix`; resolves with how many were deleted. */
