@@ -87,6 +87,10 @@ export const ERRORS = {
     exitCode: ExitCode.Infrastructure,
     meaning: 'a symbolic target did not resolve against the cluster',
   },
+  E_PEERS: {
+    exitCode: ExitCode.Infrastructure,
+    meaning: 'a partition’s peer addresses cannot be read from etcd’s member list or resolved',
+  },
   E_NO_MASTER: {
     exitCode: ExitCode.Infrastructure,
     meaning: 'a step or undo names a master the inventory lacks',

@@ -46,6 +46,22 @@ interface GatewayStatus {
   isLearner?: boolean;
 }
 
+interface GatewayMember {
+  ID?: string;
+  name?: string;
+  peerURLs?: string[];
+  clientURLs?: string[];
+}
+
+/** One row of `member list`. */
+export interface EtcdMemberInfo {
+  /** hex, as etcdctl prints it and as status reports it */
+  id: string;
+  name: string;
+  peerURLs: string[];
+  clientURLs: string[];
+}
+
 /** Decimal 64-bit id (as the gateway sends it) → hex as etcdctl prints it. */
 export function memberIdHex(decimal: string): string {
   return BigInt(decimal).toString(16);
@@ -122,11 +138,53 @@ export class EtcdMemberClient {
   async put(
     key: string,
     value: string,
-    options: EtcdCallOptions = {},
+    options: EtcdCallOptions & { lease?: string } = {},
   ): Promise<{ revision: string; latencyMs: number }> {
-    const { body, latencyMs } = await this.call('/v3/kv/put', { key: b64(key), value: b64(value) }, options);
+    const payload = { key: b64(key), value: b64(value), ...(options.lease ? { lease: options.lease } : {}) };
+    const { body, latencyMs } = await this.call('/v3/kv/put', payload, options);
     const header = (body as { header?: { revision?: string } }).header;
     return { revision: header?.revision ?? '0', latencyMs };
+  }
+
+  /** `etcdctl member list`: every member's hex id, name and URLs as the cluster knows them. */
+  async memberList(options: EtcdCallOptions = {}): Promise<EtcdMemberInfo[]> {
+    const { body } = await this.call('/v3/cluster/member/list', {}, options);
+    const members = (body as { members?: GatewayMember[] }).members ?? [];
+    return members.map((m) => ({
+      id: memberIdHex(m.ID ?? '0'),
+      name: m.name ?? '',
+      peerURLs: m.peerURLs ?? [],
+      clientURLs: m.clientURLs ?? [],
+    }));
+  }
+
+  /** Grants a lease of `ttlS` seconds; resolves with its id (decimal, as the gateway sends it). */
+  async leaseGrant(ttlS: number, options: EtcdCallOptions = {}): Promise<string> {
+    const { body } = await this.call('/v3/lease/grant', { TTL: String(ttlS) }, options);
+    const b = body as { ID?: string; error?: string };
+    if (!b.ID || b.ID === '0') throw new EtcdError(b.error || 'lease grant returned no id', this.endpoint, 0);
+    return b.ID;
+  }
+
+  /**
+   * One keep-alive of a lease (the gateway turns the stream into one request and one answer);
+   * resolves with the TTL left, which is 0 once the lease has expired.
+   */
+  async leaseKeepAlive(id: string, options: EtcdCallOptions = {}): Promise<number> {
+    const { body } = await this.call('/v3/lease/keepalive', { ID: id }, options);
+    const r = (body as { result?: { TTL?: string }; error?: { message?: string } }).result;
+    if (!r)
+      throw new EtcdError(
+        `keepalive of lease ${id}: ${JSON.stringify(body).slice(0, 200)}`,
+        this.endpoint,
+        0,
+      );
+    return Number(r.TTL ?? 0);
+  }
+
+  /** Revokes a lease: etcd deletes every key attached to it. */
+  async leaseRevoke(id: string, options: EtcdCallOptions = {}): Promise<void> {
+    await this.call('/v3/lease/revoke', { ID: id }, options);
   }
 
   /** Deletes every key under `prefix`; resolves with how many were deleted. */

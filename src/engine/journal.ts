@@ -26,7 +26,8 @@ import { redactDeep } from '../text/redact.js';
 import { systemWallTime } from './clock.js';
 import type { UndoSpec } from './types.js';
 
-export type UndoStatus = 'pending' | 'done' | 'failed';
+/** `discarded`: given up by hand (`recover --discard`): nothing was run, nothing is pending */
+export type UndoStatus = 'pending' | 'done' | 'failed' | 'discarded';
 
 export interface JournalEntry extends UndoSpec {
   status: UndoStatus;
@@ -149,11 +150,15 @@ export function readPendingJournal(
       hint: 'inspect it by hand; remove it only once the cluster is known to be restored',
     });
   }
-  return index.entries.some((e) => e.status !== 'done') ? index : null;
+  return index.entries.some(isPending) ? index : null;
+}
+
+function isPending(e: JournalEntry): boolean {
+  return e.status === 'pending' || e.status === 'failed';
 }
 
 export function pendingEntries(index: JournalIndex): JournalEntry[] {
-  return index.entries.filter((e) => e.status !== 'done');
+  return index.entries.filter(isPending);
 }
 
 /** Is a process with this pid alive on this machine? */
@@ -231,7 +236,7 @@ export class Journal {
     this.saveIndex();
   }
 
-  mark(id: string, status: 'done' | 'failed', error?: string): void {
+  mark(id: string, status: Exclude<UndoStatus, 'pending'>, error?: string): void {
     const e = this.index.entries.find((x) => x.id === id);
     if (!e) return;
     e.status = status;

@@ -10,6 +10,9 @@ import { loadKubeconfig, type KubeConnection } from '../clients/kubeconfig.js';
 import { probeKube } from '../clients/probe.js';
 import { loadTlsFiles } from '../clients/tls.js';
 import { SshPool, type SshEnv, type SshSettings } from '../ssh/index.js';
+import { lookup } from 'node:dns/promises';
+import { errorMessage, KhaError } from '../errors.js';
+import { peerHostsOf, resolvePeerHosts, type PeerAddresses } from './peers.js';
 import { masterForHolder } from './targets/index.js';
 import type { ClusterView, HealthState, LeaseState, MemberState, Remote, RemoteResult } from './types.js';
 
@@ -137,6 +140,19 @@ export class LiveClusterView implements ClusterView {
 
   loadBalancer(): Promise<HealthState> {
     return this.probe(this.inventory.kubernetes.loadBalancer);
+  }
+
+  async peers(): Promise<PeerAddresses> {
+    const status = await this.etcd();
+    let members;
+    try {
+      members = await this.etcdCluster.withAnyMember((c) => c.memberList({ timeoutMs: 2000 }), 6000);
+    } catch (err) {
+      throw new KhaError('E_PEERS', `cannot read etcd's member list: ${errorMessage(err)}`);
+    }
+    return resolvePeerHosts(peerHostsOf(status, members), async (name) =>
+      (await lookup(name, { all: true })).map((a) => a.address),
+    );
   }
 
   close(): void {

@@ -63,4 +63,33 @@ describe('plan', () => {
     ]);
     expect(formatPlan(drill, inv, plan)).toMatch(/would be REFUSED without allowQuorumLoss: true and --yes/);
   });
+
+  it('partition reads the peer addresses once, from the view, and prints them; a failure is the step’s error', async () => {
+    const inv = fakeInventory();
+    const cluster = new FakeCluster(inv);
+    let reads = 0;
+    const peers = { 'master-1': ['192.168.9.1'], 'master-2': ['fd00::2'], 'master-3': ['192.168.9.3'] };
+    const view = Object.assign(Object.create(cluster) as FakeCluster, {
+      peers: () => (reads++, Promise.resolve(peers)),
+    });
+    const drill = fakeDrill({
+      inject: [{ action: 'partition', target: 'master:master-1' }],
+      restore: [{ action: 'heal', target: 'master:master-1' }],
+    });
+    const plan = await buildPlan(drill, inv, view, 'r1');
+    expect(reads).toBe(1);
+    expect(plan.peers).toEqual(peers);
+    const text = formatPlan(drill, inv, plan);
+    expect(text).toContain(
+      'peer addresses (etcd member list, resolved once): master-1 192.168.9.1, master-2 fd00::2',
+    );
+    expect(text).toContain('ip6tables -w -I INPUT -s fd00::2 -j DROP');
+    expect(text).not.toContain('-s 10.0.0.');
+    const failing = Object.assign(Object.create(cluster) as FakeCluster, {
+      peers: () => Promise.reject(new Error("cannot read etcd's member list: timeout")),
+    });
+    const bad = await buildPlan(drill, inv, failing, 'r1');
+    expect(bad.inject[0]?.error).toBe("cannot read etcd's member list: timeout");
+    expect(bad.inject[0]?.rendered).toBeUndefined();
+  });
 });

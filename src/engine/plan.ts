@@ -8,6 +8,7 @@ import { chooseSwitch, describeSwitch } from './dead-man-switch.js';
 import { describeCondition } from './conditions.js';
 import { checkGuardrails, type Violation } from './guardrails.js';
 import { isDynamicTarget, resolveTarget, type TargetContext } from './targets/index.js';
+import { describePeers, type PeerAddresses } from './peers.js';
 import type { ClusterView, Effect, RenderedStep, UndoSpec } from './types.js';
 
 export interface PlannedStep {
@@ -30,6 +31,17 @@ export interface Plan {
   restore: PlannedStep[];
   etcdDown: string[];
   violations: Violation[];
+  /** the addresses partition and heal cut, when the drill has such a step */
+  peers?: PeerAddresses;
+}
+
+/** The actions whose commands name peer addresses. */
+const PEER_ACTIONS: ReadonlySet<string> = new Set(['partition', 'heal']);
+
+/** Reads the peer addresses at most once, the first time a partition or heal step asks. */
+export function memoPeers(view: ClusterView): () => Promise<PeerAddresses | undefined> {
+  let once: Promise<PeerAddresses | undefined> | undefined;
+  return () => (once ??= view.peers ? view.peers() : Promise.resolve(undefined));
 }
 
 export async function resolveAndRender(
@@ -54,7 +66,15 @@ export async function resolveAndRender(
     for (const m of (await resolveTarget(spec, tctx)).masters)
       if (!from.some((x) => x.name === m.name)) from.push(m);
   }
-  return { rendered: renderStep(step, { target, from }, { inventory, runId, index, phase }), reason };
+  const peers = PEER_ACTIONS.has(step.action) ? await tctx.peers?.() : undefined;
+  return {
+    rendered: renderStep(
+      step,
+      { target, from },
+      { inventory, runId, index, phase, ...(peers ? { peers } : {}) },
+    ),
+    reason,
+  };
 }
 
 /**
@@ -87,7 +107,8 @@ export async function buildPlan(
   random: () => number = Math.random,
 ): Promise<Plan> {
   const stepTargets = new Map<string, string[]>();
-  const tctx: TargetContext = { inventory, view, stepTargets, random };
+  const peers = memoPeers(view);
+  const tctx: TargetContext = { inventory, view, stepTargets, random, peers };
   const inject: PlannedStep[] = [];
   const effects: Effect[][] = [];
   const flat: Effect[] = [];
@@ -130,7 +151,17 @@ export async function buildPlan(
   }
   const undo = inject.flatMap((p) => p.rendered?.undo ?? []).reverse();
   const violations = checkGuardrails({ masters, effects, etcdAlreadyDown: etcdDown });
-  return { runId, inject, undo, restore, etcdDown, violations };
+  const usesPeers = [...drill.inject, ...drill.restore].some((s) => PEER_ACTIONS.has(s.action));
+  const resolvedPeers = usesPeers ? await peers().catch(() => undefined) : undefined;
+  return {
+    runId,
+    inject,
+    undo,
+    restore,
+    etcdDown,
+    violations,
+    ...(resolvedPeers ? { peers: resolvedPeers } : {}),
+  };
 }
 
 function hostOf(inventory: Inventory, name: string): string {
@@ -151,6 +182,8 @@ export function formatPlan(
     `Plan for drill ${drill.metadata.name} on cluster ${inventory.metadata.name} (run id ${plan.runId}; nothing is touched)`,
   );
   if (plan.etcdDown.length) lines.push(`  etcd members already down: ${plan.etcdDown.join(', ')}`);
+  if (plan.peers)
+    lines.push(`  peer addresses (etcd member list, resolved once): ${describePeers(plan.peers)}`);
   const section = (title: string, steps: PlannedStep[]) => {
     lines.push('', title);
     for (const p of steps) {

@@ -1,6 +1,7 @@
 /** Shapes shared by the engine's parts: live state, rendered steps, undo records. */
 import type { ComponentName, Condition, Inventory, Master } from '../config/schema.js';
 import { KhaError } from '../errors.js';
+import type { PeerAddresses } from './peers.js';
 
 /** One etcd member as a status call saw it (read-only view for targets and conditions). */
 export interface MemberState {
@@ -44,6 +45,11 @@ export interface ClusterView {
    * the watchers need on these Leases (get, list, watch); other failures are left to the checks.
    */
   checkLeaseAccess?(refs: readonly string[]): Promise<void>;
+  /**
+   * Each master's peer addresses from etcd's member list, names resolved: what partition and
+   * heal cut. Fakes may leave it out; partition then falls back to the inventory host.
+   */
+  peers?(): Promise<PeerAddresses>;
 }
 
 /** Runs commands on masters (SSH in production, a fake in tests). */
@@ -113,6 +119,8 @@ export interface RenderContext {
   /** index of the step in its list, for undo ids */
   index: number;
   phase: 'inject' | 'restore';
+  /** master → the IP addresses partition and heal cut (etcd's member list, resolved once) */
+  peers?: PeerAddresses;
 }
 
 export function masterByName(inventory: Inventory, name: string): Master {

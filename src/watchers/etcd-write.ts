@@ -2,7 +2,8 @@
  * etcd write probe: puts `/kha-drill/probe/<runId>/<n>` every interval through the cluster
  * (any member that works, starting from the last that did) and records success and latency.
  * Pending puts finish (or time out) at stop and are recorded.
- * Deletes its keys when stopped.
+ * Its keys hang on an etcd lease with a short TTL (they vanish if the harness dies); stopping
+ * revokes the lease and deletes the prefix.
  */
 import { parseDurationMs } from '../text/duration.js';
 import { EtcdCluster } from '../clients/etcd.js';
@@ -21,15 +22,84 @@ export interface WriteTarget {
   close?(): void;
 }
 
-export function clusterWriteTarget(cluster: EtcdCluster): WriteTarget {
+/** The probe keys' lease TTL: keys outlive a dead harness by at most this long. */
+export const PROBE_LEASE_TTL_S = 15;
+/** Keep-alives per TTL: one lost keep-alive (a member cut off) does not let the lease lapse. */
+const KEEPALIVES_PER_TTL = 3;
+
+function leaseLost(err: unknown): boolean {
+  return /lease not found/i.test(errorMessage(err));
+}
+
+/**
+ * Puts through any member that answers, every key attached to one lease granted on the first
+ * put and kept alive while the probe runs, so the keys disappear by themselves when the harness
+ * dies. A lease that lapsed anyway (keep-alives lost for a whole TTL) is granted again and the put
+ * retried once, so the probe measures the cluster rather than its own lease.
+ */
+export function clusterWriteTarget(
+  cluster: EtcdCluster,
+  ttlS: number = PROBE_LEASE_TTL_S,
+  setTimer: typeof setInterval = setInterval,
+): WriteTarget {
+  let lease: Promise<string> | undefined;
+  let keepAlive: ReturnType<typeof setInterval> | undefined;
+  const grant = (timeoutMs: number) =>
+    (lease ??= cluster
+      .withAnyMember((c) => c.leaseGrant(ttlS, { timeoutMs }), timeoutMs)
+      .catch((err: unknown) => {
+        lease = undefined;
+        throw err;
+      }));
+  const startKeepAlive = () => {
+    keepAlive ??= setTimer(
+      () => {
+        const id = lease;
+        if (!id) return;
+        void id
+          .then((l) => cluster.withAnyMember((c) => c.leaseKeepAlive(l, { timeoutMs: 1000 }), 2000))
+          .then((ttl) => {
+            if (ttl <= 0 && lease === id) lease = undefined;
+          })
+          .catch(() => undefined); // the next one, or the re-grant on a put, makes up for it
+      },
+      (ttlS * 1000) / KEEPALIVES_PER_TTL,
+    );
+    keepAlive.unref?.();
+  };
+  const putOnce = async (key: string, value: string, timeoutMs: number) => {
+    const id = await grant(timeoutMs);
+    startKeepAlive();
+    await cluster.withAnyMember((c) => c.put(key, value, { timeoutMs, lease: id }), timeoutMs);
+  };
   return {
     put: async (key, value, timeoutMs) => {
-      await cluster.withAnyMember((c) => c.put(key, value, { timeoutMs }), timeoutMs);
+      try {
+        await putOnce(key, value, timeoutMs);
+      } catch (err) {
+        if (!leaseLost(err)) throw err;
+        lease = undefined;
+        await putOnce(key, value, timeoutMs);
+      }
     },
     deletePrefix: async (prefix, timeoutMs) => {
+      if (keepAlive) clearInterval(keepAlive);
+      keepAlive = undefined;
+      const id = lease;
+      lease = undefined;
+      if (id) {
+        const l = await id.catch(() => undefined);
+        if (l)
+          await cluster
+            .withAnyMember((c) => c.leaseRevoke(l, { timeoutMs }), timeoutMs)
+            .catch(() => undefined);
+      }
       await cluster.withAnyMember((c) => c.deletePrefix(prefix, { timeoutMs }), timeoutMs);
     },
-    close: () => cluster.close(),
+    close: () => {
+      if (keepAlive) clearInterval(keepAlive);
+      cluster.close();
+    },
   };
 }
 

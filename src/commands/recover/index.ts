@@ -2,7 +2,10 @@
  * `kha-drill recover [-i inv]`: replay the undo records a killed run left pending for the
  * inventory's cluster (newest first), verify each, and mark them done.
  * Exit 0 when nothing is pending any more; 5 when something could not be restored.
+ * `--discard <id>...` gives up undos that can never succeed (shown, then asked on a TTY, or
+ * `--yes`): they are marked discarded, nothing is run, and the rest stays pending.
  */
+import { createInterface } from 'node:readline/promises';
 import { hostname } from 'node:os';
 import { delay } from '../../time/timer.js';
 import type { Context } from '../../context.js';
@@ -27,7 +30,22 @@ export interface RecoverOptions {
   inventory?: string;
   force?: boolean;
   fromMasters?: boolean;
+  /** journal entry ids to give up without running them */
+  discard?: string[];
+  yes?: boolean;
 }
+
+/** Asks a yes/no question; null when there is no terminal to ask on. */
+export type Ask = (question: string) => Promise<boolean> | null;
+
+const ttyAsk: Ask = (question) => {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return null;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  return rl
+    .question(question)
+    .then((a) => /^y(es)?$/i.test(a.trim()))
+    .finally(() => rl.close());
+};
 
 export const registerRecover: RegisterCommand = (program, ctx, setExit) => {
   program
@@ -39,6 +57,11 @@ export const registerRecover: RegisterCommand = (program, ctx, setExit) => {
       '--from-masters',
       `finish what runs left pending according to the journal copies on the masters (${MASTER_JOURNAL_DIR}), from any machine`,
     )
+    .option(
+      '--discard <id...>',
+      'give up these journal entries (their undo can never succeed): shown, then asked, nothing is run',
+    )
+    .option('--yes', 'with --discard: do not ask')
     .action(async (opts: RecoverOptions) => {
       setExit(await runRecover(ctx, opts));
     });
@@ -58,7 +81,9 @@ export async function runRecover(
   opts: RecoverOptions,
   makeRemote: RemoteFactory = sshRemote,
   sleep: (ms: number) => Promise<void> = delay,
+  ask: Ask = ttyAsk,
 ): Promise<number> {
+  if (opts.yes && !opts.discard?.length) throw new UsageError('--yes only goes with --discard');
   const inv = loadInventoryFor(ctx, opts.inventory);
   const cluster = inv.inventory.metadata.name;
   if (opts.fromMasters) return recoverFromMasters(ctx, inv, makeRemote, sleep);
@@ -81,6 +106,14 @@ export async function runRecover(
     if (!opts.force) throw err;
   }
   const journal = Journal.resume(ctx.env, index);
+  if (opts.discard?.length) {
+    try {
+      return await discard(ctx, journal, opts.discard, opts.yes === true, ask);
+    } finally {
+      journal.close();
+      release?.();
+    }
+  }
   const pending = [...journal.pending()].reverse();
   ctx.stdout.write(
     `recovering cluster ${cluster}: ${pending.length} pending undo(s) from run ${index.runId} (drill ${index.drill}, journal ${index.journalFile})\n`,
@@ -219,5 +252,54 @@ async function recoverFromMasters(
     return ExitCode.RestoreFailed;
   }
   ctx.stdout.write(`recovered: nothing is pending on the masters of cluster ${cluster}\n`);
+  return ExitCode.Ok;
+}
+
+/**
+ * Marks the named pending entries discarded after showing each and asking (or `--yes`). Every id
+ * is checked before anything is asked; without a terminal and without --yes nothing changes.
+ */
+async function discard(
+  ctx: Context,
+  journal: Journal,
+  ids: string[],
+  yes: boolean,
+  ask: Ask,
+): Promise<number> {
+  const pending = journal.pending();
+  const entries = ids.map((id) => {
+    const e = pending.find((x) => x.id === id);
+    if (!e)
+      throw new UsageError(
+        `--discard ${id}: no pending entry with that id in run ${journal.index.runId}'s journal (pending: ${pending.map((x) => x.id).join(', ') || 'none'})`,
+      );
+    return e;
+  });
+  let discarded = 0;
+  for (const e of entries) {
+    ctx.stdout.write(
+      `- ${e.id}: ${describeUndo(e)}\n  undo: ${e.commands.join(' && ')}\n${e.verify ? `  verified by: ${e.verify}\n` : ''}  status: ${e.status}${e.error ? ` (${e.error})` : ''}\n`,
+    );
+    if (!yes) {
+      const answer = ask(`Discard ${e.id}? Nothing is run; whatever it would undo stays as it is. [y/N] `);
+      if (answer === null)
+        throw new UsageError(`--discard ${e.id}: no terminal to ask on`, {
+          hint: 'run it on a terminal, or add --yes once you know the undo can never succeed',
+        });
+      if (!(await answer)) {
+        ctx.stdout.write(`  kept pending\n`);
+        continue;
+      }
+    }
+    journal.mark(e.id, 'discarded', `discarded by hand (recover --discard)`);
+    ctx.stdout.write(`  discarded: nothing was run; check ${e.master} by hand\n`);
+    discarded++;
+  }
+  const left = journal.pending().length;
+  ctx.stdout.write(
+    left
+      ? `${discarded} discarded; ${left} still pending: run \`kha-drill recover\` for them\n`
+      : `${discarded} discarded; nothing is pending for cluster ${journal.index.cluster}\n`,
+  );
   return ExitCode.Ok;
 }

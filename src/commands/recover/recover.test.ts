@@ -92,4 +92,73 @@ describe('kha-drill recover', () => {
     expect(cluster.commands).toEqual([]);
     expect(await runRecover(ctx, { inventory: file, force: true }, () => cluster, noSleep)).toBe(0);
   });
+
+  it('--discard shows the entry, asks, and marks only what was accepted; nothing is run', async () => {
+    const { ctx, out, cluster, file } = setup();
+    const asked: string[] = [];
+    const answers = [true];
+    const ask = (q: string) => (asked.push(q), Promise.resolve(answers.shift() ?? false));
+    const code = await runRecover(
+      ctx,
+      { inventory: file, force: true, discard: ['inject-1.0'] },
+      () => cluster,
+      noSleep,
+      ask,
+    );
+    expect(code).toBe(0);
+    expect(cluster.commands).toEqual([]);
+    expect(asked).toEqual([expect.stringMatching(/^Discard inject-1\.0\?/)]);
+    expect(out.join('')).toContain('undo: systemctl start etcd');
+    expect(out.join('')).toMatch(/1 discarded; 1 still pending/);
+    expect(readPendingJournal(ctx.env, 'test-cluster')?.entries.map((e) => e.status)).toEqual([
+      'pending',
+      'discarded',
+    ]);
+    // refused at the prompt: kept
+    await runRecover(
+      ctx,
+      { inventory: file, force: true, discard: ['inject-0.0'] },
+      () => cluster,
+      noSleep,
+      () => Promise.resolve(false),
+    );
+    expect(readPendingJournal(ctx.env, 'test-cluster')?.entries[0]?.status).toBe('pending');
+    // --yes asks nothing; with nothing left pending the journal is cleared
+    await runRecover(
+      ctx,
+      { inventory: file, force: true, discard: ['inject-0.0'], yes: true },
+      () => cluster,
+      noSleep,
+      () => {
+        throw new Error('asked despite --yes');
+      },
+    );
+    expect(readPendingJournal(ctx.env, 'test-cluster')).toBeNull();
+  });
+
+  it('--discard without a terminal and without --yes refuses and changes nothing; unknown ids are named', async () => {
+    const { ctx, cluster, file } = setup();
+    await expect(
+      runRecover(
+        ctx,
+        { inventory: file, force: true, discard: ['inject-0.0'] },
+        () => cluster,
+        noSleep,
+        () => null,
+      ),
+    ).rejects.toThrow(/--discard inject-0\.0: no terminal to ask on/);
+    await expect(
+      runRecover(ctx, { inventory: file, force: true, discard: ['nope'], yes: true }, () => cluster, noSleep),
+    ).rejects.toThrow(
+      /--discard nope: no pending entry with that id in run r1's journal \(pending: inject-0\.0, inject-1\.0\)/,
+    );
+    await expect(runRecover(ctx, { inventory: file, yes: true }, () => cluster, noSleep)).rejects.toThrow(
+      /--yes only goes with --discard/,
+    );
+    expect(readPendingJournal(ctx.env, 'test-cluster')?.entries.map((e) => e.status)).toEqual([
+      'pending',
+      'pending',
+    ]);
+    expect(cluster.commands).toEqual([]);
+  });
 });

@@ -161,6 +161,41 @@ describe('action rendering', () => {
     expect(r.ops[0]?.command).toContain('-s 10.0.0.3');
   });
 
+  it('cuts the plan’s peer addresses, not the SSH hosts, with ip6tables for IPv6; heal checks the same rules', () => {
+    const peers = {
+      'master-1': ['198.18.60.11', 'fd00:60::11'],
+      'master-2': ['198.18.60.12'],
+      'master-3': ['198.18.60.13'],
+    };
+    const r = renderStep(
+      step({ action: 'partition', target: 'master:master-2' }),
+      { target: [m2], from: [] },
+      { ...ctx, peers },
+    );
+    const cmd = r.ops[0]?.command ?? '';
+    expect(cmd).not.toContain('10.0.0.');
+    expect(cmd.split(' && ')).toEqual([
+      'iptables -w -I INPUT -s 198.18.60.11 -j DROP -m comment --comment kha-drill:run-7',
+      'iptables -w -I OUTPUT -d 198.18.60.11 -j DROP -m comment --comment kha-drill:run-7',
+      'ip6tables -w -I INPUT -s fd00:60::11 -j DROP -m comment --comment kha-drill:run-7',
+      'ip6tables -w -I OUTPUT -d fd00:60::11 -j DROP -m comment --comment kha-drill:run-7',
+      'iptables -w -I INPUT -s 198.18.60.13 -j DROP -m comment --comment kha-drill:run-7',
+      'iptables -w -I OUTPUT -d 198.18.60.13 -j DROP -m comment --comment kha-drill:run-7',
+    ]);
+    const undo = r.undo[0];
+    expect(undo?.verify?.split(' && ')).toHaveLength(6);
+    expect(undo?.verify).toContain(
+      '{ ip6tables -w -C OUTPUT -d fd00:60::11 -j DROP -m comment --comment kha-drill:run-7 2>/dev/null; [ $? -eq 1 ]; }',
+    );
+    expect(undo?.commands[0]).toContain('while ip6tables -w -C INPUT -s fd00:60::11');
+    const h = renderStep(
+      step({ action: 'heal', target: 'master:master-2' }),
+      { target: [m2], from: [] },
+      { ...ctx, peers },
+    );
+    expect(h.ops[0]?.command).toBe(`${undo?.commands[0]}; ${undo?.verify}`);
+  });
+
   it('renders local waits', () => {
     expect(
       renderStep(step({ action: 'wait', duration: '1.5s' }), { target: [], from: [] }, ctx).wait,

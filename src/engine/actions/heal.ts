@@ -12,7 +12,7 @@ export const heal: ActionDefinition<StepOf<'heal'>> = {
     ops: target.map((x) => {
       const h = healCommands(
         ctx.inventory.masters.filter((p) => p.name !== x.name),
-        ctx.runId,
+        ctx,
       );
       return { master: x.name, command: `${h.command}; ${h.verify}` };
     }),

@@ -2,7 +2,7 @@
 import type { Master } from '../../config/schema.js';
 import { UsageError } from '../../errors.js';
 import type { UndoSpec } from '../types.js';
-import { healCommands, insertRule, peerRules } from './iptables.js';
+import { healCommands, insertRule, rulesFor } from './iptables.js';
 import type { ActionDefinition, StepOf } from './types.js';
 
 export const partition: ActionDefinition<StepOf<'partition'>> = {
@@ -16,9 +16,9 @@ export const partition: ActionDefinition<StepOf<'partition'>> = {
         (p) => p.name !== x.name,
       );
       if (peers.length === 0) throw new UsageError(`partition of ${x.name}: no peers to cut it off from`);
-      const rules = peers.flatMap((p) => peerRules(p, ctx.runId));
-      ops.push({ master: x.name, command: rules.map((r) => insertRule(r.chain, r.spec)).join(' && ') });
-      const heal = healCommands(peers, ctx.runId);
+      const rules = rulesFor(peers, ctx);
+      ops.push({ master: x.name, command: rules.map(insertRule).join(' && ') });
+      const heal = healCommands(peers, ctx);
       undo.push({
         id: `${ctx.phase}-${ctx.index}.${n}`,
         master: x.name,

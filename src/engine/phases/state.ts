@@ -11,6 +11,8 @@ import type { OutcomeInput } from '../outcome.js';
 import type { ServiceSnapshot } from '../service-snapshot.js';
 import type { FaultDeps } from '../fault/record.js';
 import type { StepRunner } from '../step-runner.js';
+import { describePeers } from '../peers.js';
+import { memoPeers } from '../plan.js';
 import type { TargetContext } from '../targets/index.js';
 
 export type MarkKind = 'until-met' | 'abort' | 'timeout' | 'interrupted' | 'note';
@@ -73,6 +75,21 @@ export function openRun(deps: RunDeps): Run {
     sleep: clock.sleep,
     now: () => timeline.now(),
   });
+  // read once per run; what partition and heal will cut goes on the timeline (and so the report)
+  const readPeers = memoPeers(view);
+  let noted = false;
+  const peers = async () => {
+    const p = await readPeers();
+    if (p && !noted) {
+      noted = true;
+      timeline.append({
+        kind: 'mark',
+        mark: 'note',
+        message: `peer addresses (etcd member list): ${describePeers(p)}`,
+      });
+    }
+    return p;
+  };
   return {
     input,
     ports,
@@ -99,6 +116,6 @@ export function openRun(deps: RunDeps): Run {
       stop: state.stop.signal,
     },
     faultDeps: () => ({ inventory, remote, timeline, sleep: clock.sleep }),
-    targetContext: () => ({ inventory, view, stepTargets: state.stepTargets, random: ports.random }),
+    targetContext: () => ({ inventory, view, stepTargets: state.stepTargets, random: ports.random, peers }),
   };
 }

@@ -5,6 +5,7 @@
 import type { Inventory, Master } from '../../config/schema.js';
 import { KhaError } from '../../errors.js';
 import type { ClusterView, MemberState } from '../types.js';
+import type { PeerAddresses } from '../peers.js';
 
 export class TargetError extends KhaError {
   constructor(message: string, hint?: string) {
@@ -20,6 +21,8 @@ export interface TargetContext {
   stepTargets: ReadonlyMap<string, readonly string[]>;
   /** 0 ≤ x < 1, for random-master */
   random: () => number;
+  /** the peer addresses, read once per plan or run (memoized), for partition and heal */
+  peers?: () => Promise<PeerAddresses | undefined>;
 }
 
 export interface Resolution {
