@@ -74,8 +74,14 @@ export function resolveInventory(inv: Inventory, env: Env, baseDir: string): Res
   const tls = inv.etcd.tls ?? {};
   const kubeconfigEnv = env.KUBECONFIG?.split(path.delimiter).find((p) => p.length > 0);
   const kubeconfig = inv.kubernetes.kubeconfig ?? kubeconfigEnv ?? '~/.kube/config';
+  const masters = inv.masters.map((m) => ({
+    ...m,
+    ...(m.identityFile ? { identityFile: r(m.identityFile) } : {}),
+    ...(m.jumpHost ? { jumpHost: { ...m.jumpHost, identityFile: opt(m.jumpHost.identityFile) } } : {}),
+  }));
   const ssh = {
     ...inv.ssh,
+    configFile: opt(inv.ssh.configFile),
     knownHosts: r(inv.ssh.knownHosts),
     identityFile: opt(inv.ssh.identityFile),
     jumpHost: inv.ssh.jumpHost
@@ -84,6 +90,7 @@ export function resolveInventory(inv: Inventory, env: Env, baseDir: string): Res
   };
   return {
     ...inv,
+    masters,
     ssh,
     etcd: {
       ...inv.etcd,
