@@ -97,6 +97,10 @@ export const ERRORS = {
     exitCode: ExitCode.Infrastructure,
     meaning: 'a ProxyCommand exited before the SSH connection was made',
   },
+  E_SSH_TUNNEL: {
+    exitCode: ExitCode.Infrastructure,
+    meaning: 'a port forward over an SSH connection could not be opened',
+  },
   E_SSH_CONFIG: {
     exitCode: ExitCode.BadInput,
     meaning: 'the SSH config file gives a value kha-drill cannot use for a master',

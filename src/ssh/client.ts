@@ -5,6 +5,8 @@
  * remote side (`timeout -s KILL N sh -c '…'`, see NOTES.md: closing a channel does not).
  */
 import { createHash } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import { HostKeyError, RemoteCommandError, SshError, trimOutput, type SshErrorDetails } from './errors.js';
 import { resolvePath } from '../config/inventory.js';
@@ -258,6 +260,12 @@ async function raceProxy(
   }
 }
 
+/** A listening port on 127.0.0.1 forwarded over an SSH connection. */
+export interface LocalForward {
+  port: number;
+  close(): Promise<void>;
+}
+
 export class SshConnection {
   private constructor(
     readonly endpoint: SshEndpoint,
@@ -387,6 +395,44 @@ export class SshConnection {
       });
     }
     return res;
+  }
+
+  /**
+   * A local port on 127.0.0.1 whose connections are forwarded over this SSH connection to
+   * `host:port` as the master sees it (ssh -L). Each accepted socket gets its own forwardOut
+   * channel; one that cannot open is closed at once and reported through `onError`.
+   */
+  async forwardLocal(
+    host: string,
+    port: number,
+    onError: (err: Error) => void = () => undefined,
+  ): Promise<LocalForward> {
+    const server = createServer((local) => {
+      local.on('error', () => undefined);
+      this.ssh.forwardOut('127.0.0.1', local.remotePort ?? 0, host, port).then(
+        (remote) => {
+          const r = remote as unknown as Duplex;
+          r.on('error', () => local.destroy());
+          local.pipe(r).pipe(local);
+        },
+        (err: Error) => {
+          local.destroy();
+          onError(
+            new SshError(
+              'E_SSH_TUNNEL',
+              `tunnel over SSH to ${this.endpoint.name} (${this.address}) could not open ${host}:${port}: ${err.message}`,
+              { master: this.endpoint.name, address: this.address },
+            ),
+          );
+        },
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const addr = server.address() as AddressInfo;
+    return { port: addr.port, close: () => new Promise<void>((r) => server.close(() => r())) };
   }
 
   close(): void {

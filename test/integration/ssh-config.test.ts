@@ -10,7 +10,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import https from 'node:https';
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SshConnection } from '../../src/ssh/index.js';
 import { kha, labSshAsync, startLab, stopLab, type Lab } from './lab.js';
 
 let lab: Lab;
@@ -31,11 +34,40 @@ function aliasInventory(name: string, config: string, knownHosts?: string): stri
   return file;
 }
 
-function rejectLaptopSsh(i: number, op: '-I' | '-D'): void {
+function rejectLaptop(i: number, op: '-I' | '-D', port = 22): void {
   execFileSync('ip', [
     ...['netns', 'exec', masterNetns(i), 'iptables', op, 'INPUT', '-s', laptopIp()],
-    ...['-p', 'tcp', '--dport', '22', '-j', 'REJECT', '--reject-with', 'tcp-reset'],
+    ...['-p', 'tcp', '--dport', String(port), '-j', 'REJECT', '--reject-with', 'tcp-reset'],
   ]);
+}
+const rejectLaptopSsh = (i: number, op: '-I' | '-D'): void => rejectLaptop(i, op);
+
+/** etcd's /health with the lab's client certificate, the server's name checked as `name`. */
+function etcdHealth(host: string, port: number, name: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    https
+      .get(
+        {
+          host,
+          port,
+          path: '/health',
+          timeout: 5_000,
+          ca: readFileSync(lab.etcdTls.ca),
+          cert: readFileSync(lab.etcdTls.cert),
+          key: readFileSync(lab.etcdTls.key),
+          checkServerIdentity: (_h, cert) => tls.checkServerIdentity(name, cert),
+        },
+        (r) => {
+          let body = '';
+          r.on('data', (d: Buffer) => (body += d.toString()));
+          r.on('end', () => resolve(body));
+        },
+      )
+      .on('timeout', function (this: { destroy(e: Error): void }) {
+        this.destroy(new Error('timeout'));
+      })
+      .on('error', reject);
+  });
 }
 
 async function schedulerActiveEverywhere(): Promise<string[]> {
@@ -149,4 +181,46 @@ describe('SSH config file', () => {
     expect(res.stderr).not.toMatch(/▶ inject/);
     expect(await schedulerActiveEverywhere()).toEqual(['active', 'active', 'active']);
   }, 120_000);
+});
+
+describe('port forward over the SSH connection to the same master (tunnel primitive)', () => {
+  it("reaches master-1's etcd through 127.0.0.1 while the laptop's direct 2379 is rejected", async () => {
+    const m1 = lab.masters[0]!;
+    const settings = {
+      user: 'root',
+      agent: false,
+      knownHosts: lab.knownHosts,
+      strictHostKeyChecking: true,
+      sudo: false,
+      connectTimeoutMs: 10_000,
+      commandTimeoutS: 10,
+      identityFile: lab.sshKey,
+    };
+    const conn = await SshConnection.connect({ name: m1.name, host: m1.address, port: 22 }, settings, {
+      env: {},
+      cwd: '/',
+    });
+    const errors: string[] = [];
+    rejectLaptop(0, '-I', 2379);
+    try {
+      await expect(etcdHealth(m1.address, 2379, m1.address)).rejects.toThrow(/ECONNRESET|ECONNREFUSED/);
+      const fwd = await conn.forwardLocal(m1.address, 2379, (e) => errors.push(e.message));
+      // TLS checked against the master's own name, not the local 127.0.0.1
+      expect(JSON.parse(await etcdHealth('127.0.0.1', fwd.port, m1.address))).toMatchObject({
+        health: 'true',
+      });
+      // a forward that cannot open: the local socket is cut and the error names master and target
+      const closed = await conn.forwardLocal(m1.address, 1, (e) => errors.push(e.message));
+      await expect(etcdHealth('127.0.0.1', closed.port, m1.address)).rejects.toThrow();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(errors).toEqual([
+        `tunnel over SSH to master-1 (${m1.address}:22) could not open ${m1.address}:1: (SSH) Channel open failure: Connection refused`,
+      ]);
+      await fwd.close();
+      await closed.close();
+    } finally {
+      rejectLaptop(0, '-D', 2379);
+      conn.close();
+    }
+  }, 60_000);
 });
