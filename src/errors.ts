@@ -102,6 +102,18 @@ export const ERRORS = {
   E_MICROTIME: { exitCode: ExitCode.Infrastructure, meaning: 'a Lease time is not RFC 3339 MicroTime' },
   E_SSH_KEY: { exitCode: ExitCode.Infrastructure, meaning: 'the SSH identity cannot be read or decrypted' },
   E_SSH_CONNECT: { exitCode: ExitCode.Infrastructure, meaning: 'an SSH connection failed' },
+  E_SSH_PROXY: {
+    exitCode: ExitCode.Infrastructure,
+    meaning: 'a ProxyCommand exited before the SSH connection was made',
+  },
+  E_SSH_TUNNEL: {
+    exitCode: ExitCode.Infrastructure,
+    meaning: 'a port forward over an SSH connection could not be opened',
+  },
+  E_SSH_CONFIG: {
+    exitCode: ExitCode.BadInput,
+    meaning: 'the SSH config file gives a value kha-drill cannot use for a master',
+  },
   E_SSH_AUTH: { exitCode: ExitCode.Infrastructure, meaning: 'SSH authentication failed' },
   E_SSH_HOSTKEY: { exitCode: ExitCode.Infrastructure, meaning: 'a host key is unknown, changed or revoked' },
   E_SSH_EXEC: { exitCode: ExitCode.Infrastructure, meaning: 'a remote command could not be started' },

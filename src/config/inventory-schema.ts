@@ -2,11 +2,38 @@
 import { z } from 'zod';
 import { API_VERSION, Duration, Host, Name, Path, Port, Url } from './schema-base.js';
 
+export const JumpHost = z.strictObject({
+  host: Host,
+  port: Port.default(22),
+  user: z.string().min(1).optional(),
+  identityFile: Path.optional(),
+});
+
 export const Master = z
   .strictObject({
     name: Name.describe('Short name of the master, used in targets (master:<name>) and reports.'),
     host: Host.describe('Address or DNS name kha-drill connects to over SSH.'),
-    port: Port.optional().describe('SSH port of this master (default: ssh.port).'),
+    port: Port.optional().describe(
+      'SSH port of this master (default: Port of the SSH config file for host, then ssh.port).',
+    ),
+    user: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('SSH user for this master (default: User of the SSH config file, then ssh.user).'),
+    identityFile: Path.optional().describe(
+      'Private key for this master (default: IdentityFile of the SSH config file, then ssh.identityFile).',
+    ),
+    jumpHost: JumpHost.optional().describe(
+      'Jump host for this master only (wins over ssh.jumpHost and the SSH config file).',
+    ),
+    proxyCommand: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Command whose stdin/stdout is the SSH connection to this master, as OpenSSH ProxyCommand (%h %p %r %n %%).',
+      ),
     nodeName: z
       .string()
       .min(1)
@@ -15,13 +42,6 @@ export const Master = z
     apiserver: Url.describe("This master's API server URL, e.g. https://10.240.0.70:6443."),
   })
   .describe('One control-plane machine.');
-
-export const JumpHost = z.strictObject({
-  host: Host,
-  port: Port.default(22),
-  user: z.string().min(1).optional(),
-  identityFile: Path.optional(),
-});
 
 export const SshSettings = z
   .strictObject({
@@ -40,6 +60,9 @@ export const SshSettings = z
     connectTimeout: Duration.default('10s'),
     commandTimeout: Duration.default('60s').describe('Upper bound on any one remote command.'),
     jumpHost: JumpHost.optional(),
+    configFile: Path.optional().describe(
+      'OpenSSH client config read for each master host (Host aliases, HostName, User, Port, IdentityFile, ProxyJump, ProxyCommand); default ~/.ssh/config when it exists. The inventory wins where both speak.',
+    ),
   })
   .describe('How kha-drill reaches the masters.');
 

@@ -73,8 +73,14 @@ export function resolveInventory(inv: Inventory, env: Env, baseDir: string): Res
   const r = (p: string): string => resolvePath(p, env, baseDir);
   const opt = (p: string | undefined): string | undefined => (p ? r(p) : undefined);
   const tls = inv.etcd.tls ?? {};
+  const masters = inv.masters.map((m) => ({
+    ...m,
+    ...(m.identityFile ? { identityFile: r(m.identityFile) } : {}),
+    ...(m.jumpHost ? { jumpHost: { ...m.jumpHost, identityFile: opt(m.jumpHost.identityFile) } } : {}),
+  }));
   const ssh = {
     ...inv.ssh,
+    configFile: opt(inv.ssh.configFile),
     knownHosts: r(inv.ssh.knownHosts),
     identityFile: opt(inv.ssh.identityFile),
     jumpHost: inv.ssh.jumpHost
@@ -83,6 +89,7 @@ export function resolveInventory(inv: Inventory, env: Env, baseDir: string): Res
   };
   return {
     ...inv,
+    masters,
     ssh,
     etcd: {
       ...inv.etcd,

@@ -9,7 +9,13 @@ import { checkLeaseAccess, KubeApiError, KubeClient, kubeAccessError } from '../
 import { loadKubeconfig, type KubeConnection } from '../clients/kubeconfig.js';
 import { probeKube } from '../clients/probe.js';
 import { loadTlsFiles } from '../clients/tls.js';
-import { SshPool, type SshEnv, type SshSettings } from '../ssh/index.js';
+import {
+  SshPool,
+  type MasterSshOverrides,
+  type SshEndpoint,
+  type SshEnv,
+  type SshSettings,
+} from '../ssh/index.js';
 import { lookup } from 'node:dns/promises';
 import { errorMessage, KhaError } from '../errors.js';
 import { peerHostsOf, resolvePeerHosts, type PeerAddresses } from './peers.js';
@@ -28,6 +34,10 @@ export function sshSettingsOf(inventory: Inventory): SshSettings {
     commandTimeoutS: parseDuration(s.commandTimeout),
   };
   if (s.identityFile) out.identityFile = s.identityFile;
+  // an SSH config file the inventory names must exist; the default one may be absent
+  out.configFile = s.configFile
+    ? { path: s.configFile, required: true }
+    : { path: '~/.ssh/config', required: false };
   if (s.jumpHost) {
     out.jumpHost = { host: s.jumpHost.host, port: s.jumpHost.port };
     if (s.jumpHost.user) out.jumpHost.user = s.jumpHost.user;
@@ -45,8 +55,18 @@ export class SshRemote implements Remote {
     this.pool = new SshPool(sshSettingsOf(inventory), senv);
   }
 
-  private endpoint(m: Master) {
-    return { name: m.name, host: m.host, port: m.port ?? this.inventory.ssh.port };
+  private endpoint(m: Master): SshEndpoint {
+    const own: MasterSshOverrides = {};
+    if (m.port !== undefined) own.port = m.port;
+    if (m.user) own.user = m.user;
+    if (m.identityFile) own.identityFile = m.identityFile;
+    if (m.proxyCommand) own.proxyCommand = m.proxyCommand;
+    if (m.jumpHost) {
+      own.jumpHost = { host: m.jumpHost.host, port: m.jumpHost.port };
+      if (m.jumpHost.user) own.jumpHost.user = m.jumpHost.user;
+      if (m.jumpHost.identityFile) own.jumpHost.identityFile = m.jumpHost.identityFile;
+    }
+    return { name: m.name, host: m.host, port: m.port ?? this.inventory.ssh.port, own };
   }
 
   async connect(m: Master): Promise<void> {

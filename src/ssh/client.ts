@@ -5,6 +5,8 @@
  * remote side (`timeout -s KILL N sh -c '…'`, see NOTES.md: closing a channel does not).
  */
 import { createHash } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import { HostKeyError, RemoteCommandError, SshError, trimOutput, type SshErrorDetails } from './errors.js';
 import { resolvePath } from '../config/inventory.js';
@@ -12,6 +14,7 @@ import { authConfig, type AuthConfig } from './auth.js';
 import { InputFileError, readBoundedFile } from '../fs/read-file.js';
 import { setSafeTimeout, type SafeTimer } from '../time/timer.js';
 import {
+  certAuthoritiesFor,
   entriesFor,
   hostKeyAlgorithmsFor,
   keyTypeOf,
@@ -20,6 +23,9 @@ import {
   type KnownHostEntry,
 } from './known-hosts.js';
 import { shellQuote } from './quote.js';
+import { startProxyCommand, type ProxyProcess } from './proxy-command.js';
+import { resolveRoute, type SshRoute } from './route.js';
+import { expandProxyCommand, SshConfigValueError } from './ssh-config.js';
 import type { ExecOptions, ExecResult, SshEndpoint, SshEnv, SshSettings } from './types.js';
 
 export type { ExecOptions, ExecResult, SshEndpoint, SshEnv, SshSettings } from './types.js';
@@ -69,6 +75,13 @@ function connectError(who: SshEndpoint, err: unknown, auth: AuthConfig, timeoutM
   const e = err as NodeJS.ErrnoException & { level?: string };
   const msg = e?.message ?? String(err);
   const details: SshErrorDetails = { master: who.name, address };
+  if (e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN') {
+    return new SshError(
+      'E_SSH_CONNECT',
+      `cannot connect to ${who.name}: host name ${who.host} does not resolve (check the master's host in the inventory, or its HostName in the SSH config file)`,
+      details,
+    );
+  }
   if (e?.code === 'ECONNREFUSED') {
     return new SshError(
       'E_SSH_CONNECT',
@@ -136,6 +149,15 @@ async function open(
       );
       return true;
     }
+    const cas = certAuthoritiesFor(entries, who.host, who.port);
+    if (cas.length > 0) {
+      refusal = new HostKeyError(
+        `host key of ${who.name} (${address}) is vouched for only by @cert-authority (${knownHostsFile}:${cas[0]!.line}), which kha-drill cannot check: its SSH library (ssh2) does not negotiate host certificates, so the server showed its plain key ${fp}`,
+        details,
+        `verify that fingerprint out of band (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on the host), then add the plain key: ssh-keyscan -p ${who.port} ${shellQuote(who.host)} >> ${shellQuote(knownHostsFile)}`,
+      );
+      return false;
+    }
     refusal = new HostKeyError(
       `host key of ${who.name} (${address}) is unknown: ${missing ? `${knownHostsFile} does not exist` : `no entry for it in ${knownHostsFile}`} (it presented ${fp})`,
       details,
@@ -180,19 +202,88 @@ async function open(
   return ssh;
 }
 
+/** The route to a master, reading the SSH config file when there is one. */
+function routeFor(endpoint: SshEndpoint, settings: SshSettings, senv: SshEnv): SshRoute {
+  let text: string | undefined;
+  const cf = settings.configFile;
+  const file = cf ? resolvePath(cf.path, senv.env, senv.cwd) : undefined;
+  if (cf && file) {
+    const read = readBoundedFile(file, { what: 'an SSH config file' });
+    if (read.ok) text = read.data.toString('utf8');
+    else if (read.errno !== 'ENOENT' || cf.required) throw new InputFileError(file, read);
+  }
+  try {
+    return resolveRoute(endpoint, settings, text);
+  } catch (err) {
+    if (err instanceof SshConfigValueError) {
+      throw new SshError(
+        'E_SSH_CONFIG',
+        `${file ?? 'SSH config'}: Host ${endpoint.host} (master ${endpoint.name}): ${err.message}`,
+        { master: endpoint.name, address: `${endpoint.host}:${endpoint.port}` },
+      );
+    }
+    throw err;
+  }
+}
+
+/** A ProxyCommand that exits before the handshake ends the attempt, naming the command. */
+async function raceProxy(
+  opening: Promise<NodeSshLike>,
+  proxy: ProxyProcess,
+  master: string,
+  via: SshRoute['via'],
+): Promise<NodeSshLike> {
+  const command = via.kind === 'proxy' ? via.command : '';
+  const proxyError = (x: { code: number | null; signal: string | null; stderr: string }): SshError => {
+    const status = x.signal ? `was killed by ${x.signal}` : `exited ${x.code ?? 'without a status'}`;
+    const err = x.stderr.trim() ? `: ${trimOutput(x.stderr, 200).replace(/\s*\n\s*/g, ' | ')}` : '';
+    return new SshError(
+      'E_SSH_PROXY',
+      `ProxyCommand of ${master} (\`${command}\`) ${status} before the SSH handshake${err}`,
+      { master, address: command },
+      { hint: 'run the ProxyCommand by hand (with %h %p filled in) and check that it connects' },
+    );
+  };
+  const exited = proxy.exited.then((x) => Promise.reject(proxyError(x)));
+  exited.catch(() => undefined);
+  try {
+    return await Promise.race([opening, exited]);
+  } catch (err) {
+    if (err instanceof SshError && err.code === 'E_SSH_PROXY') throw err;
+    // ssh2 may notice the closed stream before the exit is reported: prefer the proxy's story
+    const late = await Promise.race([
+      proxy.exited,
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), 500)),
+    ]);
+    if (late) throw proxyError(late);
+    throw err;
+  }
+}
+
+/** A listening port on 127.0.0.1 forwarded over an SSH connection. */
+export interface LocalForward {
+  port: number;
+  close(): Promise<void>;
+}
+
 export class SshConnection {
   private constructor(
     readonly endpoint: SshEndpoint,
     private readonly settings: SshSettings,
     private readonly ssh: NodeSshLike,
     private readonly bastion: NodeSshLike | undefined,
+    private readonly proxy?: ProxyProcess,
   ) {}
 
   static async connect(endpoint: SshEndpoint, settings: SshSettings, senv: SshEnv): Promise<SshConnection> {
+    const route = routeFor(endpoint, settings, senv);
+    // known_hosts and messages name the address really dialled (HostName of an alias)
+    const target: SshEndpoint = { name: endpoint.name, host: route.host, port: route.port };
     let bastion: NodeSshLike | undefined;
+    let proxy: ProxyProcess | undefined;
     let sock: Ssh2Sock | undefined;
-    const jump = settings.jumpHost;
-    if (jump) {
+    if (route.via.kind === 'jump') {
+      const jump = route.via.jump;
       const j = { name: `jump host of ${endpoint.name}`, host: jump.host, port: jump.port };
       bastion = await open(
         j,
@@ -202,21 +293,31 @@ export class SshConnection {
         senv,
       );
       try {
-        sock = await bastion.forwardOut('127.0.0.1', 0, endpoint.host, endpoint.port);
+        sock = await bastion.forwardOut('127.0.0.1', 0, route.host, route.port);
       } catch (err) {
         bastion.dispose();
         throw new SshError(
           'E_SSH_CONNECT',
-          `jump host ${jump.host}:${jump.port} could not reach ${endpoint.name} (${endpoint.host}:${endpoint.port}): ${(err as Error).message}`,
-          { master: endpoint.name, address: `${endpoint.host}:${endpoint.port}` },
+          `jump host ${jump.host}:${jump.port} could not reach ${endpoint.name} (${route.host}:${route.port}): ${(err as Error).message}`,
+          { master: endpoint.name, address: `${route.host}:${route.port}` },
         );
       }
+    } else if (route.via.kind === 'proxy') {
+      const command = expandProxyCommand(
+        route.via.command,
+        { host: route.host, port: route.port, user: route.user, original: endpoint.host },
+        shellQuote,
+      );
+      proxy = startProxyCommand(command, senv.env);
+      sock = proxy.sock as unknown as Ssh2Sock;
     }
     try {
-      const ssh = await open(endpoint, settings.user, settings.identityFile, settings, senv, sock);
-      return new SshConnection(endpoint, settings, ssh, bastion);
+      const opening = open(target, route.user, route.identityFile, settings, senv, sock);
+      const ssh = proxy ? await raceProxy(opening, proxy, endpoint.name, route.via) : await opening;
+      return new SshConnection(target, settings, ssh, bastion, proxy);
     } catch (err) {
       bastion?.dispose();
+      proxy?.kill();
       throw err;
     }
   }
@@ -296,8 +397,47 @@ export class SshConnection {
     return res;
   }
 
+  /**
+   * A local port on 127.0.0.1 whose connections are forwarded over this SSH connection to
+   * `host:port` as the master sees it (ssh -L). Each accepted socket gets its own forwardOut
+   * channel; one that cannot open is closed at once and reported through `onError`.
+   */
+  async forwardLocal(
+    host: string,
+    port: number,
+    onError: (err: Error) => void = () => undefined,
+  ): Promise<LocalForward> {
+    const server = createServer((local) => {
+      local.on('error', () => undefined);
+      this.ssh.forwardOut('127.0.0.1', local.remotePort ?? 0, host, port).then(
+        (remote) => {
+          const r = remote as unknown as Duplex;
+          r.on('error', () => local.destroy());
+          local.pipe(r).pipe(local);
+        },
+        (err: Error) => {
+          local.destroy();
+          onError(
+            new SshError(
+              'E_SSH_TUNNEL',
+              `tunnel over SSH to ${this.endpoint.name} (${this.address}) could not open ${host}:${port}: ${err.message}`,
+              { master: this.endpoint.name, address: this.address },
+            ),
+          );
+        },
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const addr = server.address() as AddressInfo;
+    return { port: addr.port, close: () => new Promise<void>((r) => server.close(() => r())) };
+  }
+
   close(): void {
     this.ssh.dispose();
     this.bastion?.dispose();
+    this.proxy?.kill();
   }
 }

@@ -3,7 +3,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hostKeyAlgorithmsFor, keyTypeOf, parseKnownHosts, verifyHostKey } from './known-hosts.js';
+import {
+  certAuthoritiesFor,
+  hostKeyAlgorithmsFor,
+  keyTypeOf,
+  parseKnownHosts,
+  verifyHostKey,
+} from './known-hosts.js';
 
 let dir: string;
 function newKey(name: string): { line: string; blob: Buffer } {
@@ -70,6 +76,8 @@ describe('known_hosts', () => {
     expect(verifyHostKey(e, '10.0.0.1', 22, b.blob).status).toBe('revoked');
     expect(verifyHostKey(e, '10.0.0.1', 22, a.blob).status).toBe('ok');
     expect(verifyHostKey(e, '10.0.0.2', 22, b.blob).status).toBe('unknown');
+    expect(certAuthoritiesFor(e, '10.0.0.2', 22).map((x) => x.line)).toEqual([2]);
+    expect(certAuthoritiesFor(e, '10.0.1.2', 22)).toEqual([]);
   });
 
   it('reads the key type from the blob and orders algorithms', () => {

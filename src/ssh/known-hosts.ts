@@ -2,8 +2,8 @@
  * known_hosts checking, as OpenSSH does it (sshd(8) "SSH_KNOWN_HOSTS FILE FORMAT"):
  * plain host patterns (comma lists, `*`/`?` wildcards, `!` negation), `[host]:port` for
  * non-default ports, hashed `|1|salt|hash` entries (HMAC-SHA1 of the host name keyed by the
- * salt), `@revoked` markers (a matching key is refused) and `@cert-authority` lines (ignored:
- * kha-drill does not do host certificates).
+ * salt), `@revoked` markers (a matching key is refused) and `@cert-authority` lines (recognised,
+ * not usable: see certAuthoritiesFor).
  */
 import { createHmac } from 'node:crypto';
 
@@ -83,6 +83,16 @@ export function hostsFieldMatches(field: string, host: string, port: number): bo
 /** The entries (revoked ones included, CA lines excluded) that apply to host:port. */
 export function entriesFor(entries: KnownHostEntry[], host: string, port: number): KnownHostEntry[] {
   return entries.filter((e) => e.marker !== 'cert-authority' && hostsFieldMatches(e.hosts, host, port));
+}
+
+/**
+ * `@cert-authority` lines whose host patterns name host:port. kha-drill cannot use them: ssh2
+ * (1.17) offers and parses only plain host key algorithms (no `*-cert-v01@openssh.com`), so a
+ * server never shows it a certificate to check against the CA. Callers say so instead of
+ * calling the host unknown.
+ */
+export function certAuthoritiesFor(entries: KnownHostEntry[], host: string, port: number): KnownHostEntry[] {
+  return entries.filter((e) => e.marker === 'cert-authority' && hostsFieldMatches(e.hosts, host, port));
 }
 
 /** Reads the key type out of an SSH wire-format public key blob. */

@@ -3,7 +3,26 @@ export interface SshEndpoint {
   /** master name, for messages */
   name: string;
   host: string;
+  /** the inventory's port for this master (its own, else ssh.port) */
   port: number;
+  /** settings written on this master in the inventory: they win over the SSH config file */
+  own?: MasterSshOverrides;
+}
+
+/** What one master's inventory entry may set for its SSH route. */
+export interface MasterSshOverrides {
+  port?: number;
+  user?: string;
+  identityFile?: string;
+  jumpHost?: JumpHostSettings;
+  proxyCommand?: string;
+}
+
+export interface JumpHostSettings {
+  host: string;
+  port: number;
+  user?: string;
+  identityFile?: string;
 }
 
 export interface SshSettings {
@@ -15,7 +34,9 @@ export interface SshSettings {
   sudo: boolean;
   connectTimeoutMs: number;
   commandTimeoutS: number;
-  jumpHost?: { host: string; port: number; user?: string; identityFile?: string };
+  jumpHost?: JumpHostSettings;
+  /** an OpenSSH client config file; `required` when the inventory named it (else a missing file is fine) */
+  configFile?: { path: string; required: boolean };
 }
 
 export interface SshEnv {
