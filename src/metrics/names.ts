@@ -20,7 +20,8 @@ export interface MetricInfo {
 export const METRICS = {
   'lease.takeover_s': {
     unit: 's',
-    description: 'First watch event with a holderIdentity other than the pre-drill holder, minus t_inject.',
+    description:
+      "First watch event with a holder on another master than the pre-drill holder's, minus t_inject.",
     labels: ['lease'],
     watcher: 'lease',
   },
@@ -40,6 +41,13 @@ export const METRICS = {
   'lease.split_brain': {
     unit: 'count',
     description: 'Moments where two identities renewed within one lease duration of each other; must be 0.',
+    labels: ['lease'],
+    watcher: 'lease',
+  },
+  'lease.same_master_reacquire': {
+    unit: 'count',
+    description:
+      "New holder identities on the pre-drill holder's own master (a restart winning its Lease back) before any other master took it; not a takeover.",
     labels: ['lease'],
     watcher: 'lease',
   },
