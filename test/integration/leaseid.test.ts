@@ -154,3 +154,39 @@ slo:
     }
   }, 300_000);
 });
+
+describe('drills that simulate a dead machine keep the victim down', () => {
+  it('scheduler-crash: systemd does not restart the victim while observed; restore puts its Restart= back as found', async () => {
+    const out = path.join(work, 'keep-down');
+    // the masters' clock before the run: the journal is read from there on
+    const since = labSsh(lab, lab.masters[0]!.name, 'date +%s').stdout.trim();
+    const run = await kha(
+      ['run', 'scheduler-crash', '-i', lab.inventory, '--out', out, '--quiet'],
+      {},
+      240_000,
+    );
+    const r = report(out);
+    expect(r.restore.ok, run.stdout + run.stderr).toBe(true);
+    expect(r.metrics.find((m) => m.name === 'lease.same_master_reacquire')).toMatchObject({ value: 0 });
+    expect(r.metrics.find((m) => m.name === 'lease.takeover_s')?.status).toBe('measured');
+    const [dir] = readdirSync(out);
+    const timeline = readFileSync(path.join(out, dir!, 'timeline.ndjson'), 'utf8');
+    const victim = /"phase":"inject".*?"targets":\["([^"]+)"\]/.exec(timeline)![1]!;
+    // restore started it again, with the drop-in gone and the unit's own Restart= back (NRestarts
+    // is reset by a manual start: the journal below is what shows no automatic restart happened)
+    const show = labSsh(
+      lab,
+      victim,
+      'systemctl show kube-scheduler -p NRestarts -p Restart -p ActiveState -p DropInPaths; ls /run/systemd/system/kube-scheduler.service.d/ 2>/dev/null | wc -l',
+    );
+    expect(show.stdout).toContain('NRestarts=0');
+    expect(show.stdout).toContain('Restart=on-failure');
+    expect(show.stdout).toContain('ActiveState=active');
+    expect(show.stdout).toContain('DropInPaths=\n');
+    expect(show.stdout.trim().endsWith('0')).toBe(true);
+    // since the run began, the journal shows the kill and no automatic restart
+    const journal = labSsh(lab, victim, `journalctl -u kube-scheduler --since @${since} --no-pager -o cat`);
+    expect(journal.stdout).toMatch(/Main process exited, code=killed, status=9\/KILL/);
+    expect(journal.stdout).not.toMatch(/Scheduled restart job/);
+  }, 300_000);
+});
