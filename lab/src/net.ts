@@ -64,7 +64,8 @@ export async function plug(host: LabHost, switchNs: string, labName: string): Pr
     switchNs,
   ]);
   await ip(['-n', host.netns, 'addr', 'add', `${host.address}/24`, 'dev', inner]);
-  await ip(['-n', host.netns, 'link', 'set', inner, 'up']);
+  // `dev`: a lab named like a prefix of an ip keyword (`li` → `link`) is not taken for one
+  await ip(['-n', host.netns, 'link', 'set', 'dev', inner, 'up']);
   await ip(['-n', switchNs, 'link', 'set', host.port, 'master', 'br0']);
   await ip(['-n', switchNs, 'link', 'set', host.port, 'up']);
 }
@@ -72,7 +73,7 @@ export async function plug(host: LabHost, switchNs: string, labName: string): Pr
 /** Removes the laptop's leg into one lab (the rest goes with the lab's namespaces). */
 export async function unplugLaptop(labName: string): Promise<void> {
   if (netnsExists(LAPTOP_NETNS)) {
-    await execa('ip', ['-n', LAPTOP_NETNS, 'link', 'del', labName], { reject: false });
+    await execa('ip', ['-n', LAPTOP_NETNS, 'link', 'del', 'dev', labName], { reject: false });
   }
 }
 

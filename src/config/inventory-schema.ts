@@ -1,6 +1,6 @@
 /** The inventory file format: the masters, SSH, etcd, Kubernetes and service settings. */
 import { z } from 'zod';
-import { API_VERSION, Duration, Host, Name, Path, Port, Url } from './schema-base.js';
+import { API_VERSION, Duration, Host, LeaseRef, Name, Path, Port, Url } from './schema-base.js';
 
 export const JumpHost = z.strictObject({
   host: Host,
@@ -80,13 +80,29 @@ export const EtcdSettings = z
   })
   .describe('How kha-drill reaches etcd.');
 
+export const LeaseTimings = z
+  .strictObject({
+    leaseDuration: Duration.optional(),
+    renewDeadline: Duration.optional(),
+    retryPeriod: Duration.optional(),
+  })
+  .describe('Timings of the component that holds this Lease; unset ones are the cluster-wide ones.');
+
 export const LeaderElection = z
   .strictObject({
     leaseDuration: Duration.default('15s'),
     renewDeadline: Duration.default('10s'),
     retryPeriod: Duration.default('2s'),
+    leases: z
+      .record(LeaseRef, LeaseTimings)
+      .optional()
+      .describe(
+        'Per Lease (`<ns>/<name>`, e.g. kube-system/kube-controller-manager), where a component is tuned differently.',
+      ),
   })
-  .describe("The cluster's leader-election timings; the drills' default SLO bounds follow them.");
+  .describe(
+    "The cluster's leader-election timings as you expect them. kha-drill also reads them from the cluster (the components' --leader-elect-* flags over SSH, each Lease's leaseDurationSeconds), warns in plan and preflight where they differ, and SLO bounds use the observed values per Lease.",
+  );
 
 export const KubernetesSettings = z.strictObject({
   kubeconfig: Path.optional().describe(

@@ -118,5 +118,19 @@ export function leaderElectionSeconds(inv: Pick<Inventory, 'kubernetes'>): Arith
   };
 }
 
+/**
+ * The timings the inventory gives for one Lease: its `kubernetes.leaderElection.leases` entry
+ * over the cluster-wide values.
+ */
+export function leaseTimingsOf(inv: Pick<Inventory, 'kubernetes'>, lease: string): ArithEnv {
+  const base = leaderElectionSeconds(inv);
+  const own = inv.kubernetes.leaderElection.leases?.[lease];
+  return {
+    leaseDuration: own?.leaseDuration ? parseDuration(own.leaseDuration) : base.leaseDuration,
+    renewDeadline: own?.renewDeadline ? parseDuration(own.renewDeadline) : base.renewDeadline,
+    retryPeriod: own?.retryPeriod ? parseDuration(own.retryPeriod) : base.retryPeriod,
+  };
+}
+
 /** Kubernetes' defaults (15 s / 10 s / 2 s), for expressions checked without an inventory. */
 export const DEFAULT_LEADER_ELECTION: ArithEnv = { leaseDuration: 15, renewDeadline: 10, retryPeriod: 2 };

@@ -152,20 +152,37 @@ export function checkInventoryRules(inv: Inventory, src: YamlSource): Problem[] 
   }
   // client-go refuses other timings (leaderelection.NewLeaderElector)
   const le = inv.kubernetes.leaderElection;
-  const lease = parseDuration(le.leaseDuration);
-  const renew = parseDuration(le.renewDeadline);
-  const retry = parseDuration(le.retryPeriod);
-  const lePath = ['kubernetes', 'leaderElection'];
-  if (!(lease > renew)) {
-    at(
-      [...lePath, 'renewDeadline'],
-      `renewDeadline ${le.renewDeadline} must be less than leaseDuration ${le.leaseDuration}`,
-    );
-  }
-  if (!(renew > 1.2 * retry)) {
-    at(
-      [...lePath, 'retryPeriod'],
-      `retryPeriod ${le.retryPeriod} is too long (expected renewDeadline > 1.2 × retryPeriod)`,
+  const checkTimings = (
+    lePath: PathSegment[],
+    t: { leaseDuration: string; renewDeadline: string; retryPeriod: string },
+    own: (k: 'renewDeadline' | 'retryPeriod') => boolean,
+  ): void => {
+    const lease = parseDuration(t.leaseDuration);
+    const renew = parseDuration(t.renewDeadline);
+    const retry = parseDuration(t.retryPeriod);
+    if (!(lease > renew)) {
+      at(
+        [...lePath, own('renewDeadline') ? 'renewDeadline' : 'leaseDuration'],
+        `renewDeadline ${t.renewDeadline} must be less than leaseDuration ${t.leaseDuration}`,
+      );
+    }
+    if (!(renew > 1.2 * retry)) {
+      at(
+        [...lePath, own('retryPeriod') ? 'retryPeriod' : 'renewDeadline'],
+        `retryPeriod ${t.retryPeriod} is too long (expected renewDeadline > 1.2 × retryPeriod)`,
+      );
+    }
+  };
+  checkTimings(['kubernetes', 'leaderElection'], le, () => true);
+  for (const [ref, own] of Object.entries(le.leases ?? {})) {
+    checkTimings(
+      ['kubernetes', 'leaderElection', 'leases', ref],
+      {
+        leaseDuration: own.leaseDuration ?? le.leaseDuration,
+        renewDeadline: own.renewDeadline ?? le.renewDeadline,
+        retryPeriod: own.retryPeriod ?? le.retryPeriod,
+      },
+      (k) => own[k] !== undefined,
     );
   }
   return problems;

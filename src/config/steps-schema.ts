@@ -64,6 +64,12 @@ export const actionParams = {
     target: Target,
     service: ComponentName,
     signal: z.enum(['KILL', 'TERM', 'STOP']).default('KILL'),
+    keepDown: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Keep it down until restore, as on a dead machine: nothing restarts it (systemd: a runtime drop-in sets Restart=no before the kill; static-pod and custom: the kill is followed by a stop). The undo puts the unit back as found and starts it. Not with signal STOP.',
+      ),
   }),
   partition: z.strictObject({
     action: z.literal('partition'),

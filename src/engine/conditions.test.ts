@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Condition } from '../config/schema.js';
-import { checkCondition, waitForCondition, type ConditionDeps } from './conditions.js';
+import { checkCondition, holderMove, waitForCondition, type ConditionDeps } from './conditions.js';
 import { FakeCluster, fakeInventory } from './testing/fakes.js';
 import type { LeaseState, MemberState } from './types.js';
 
@@ -80,6 +80,54 @@ describe('conditions', () => {
       ],
     });
     expect((await checkCondition(check, watched)).detail).toMatch(/→ node-3_x/);
+  });
+
+  it('leaseHolderChanged: a new identity on the same master is a restart, not a takeover', async () => {
+    const c = new FakeCluster(fakeInventory());
+    const check = cond({ check: 'leaseHolderChanged', lease: 'kube-system/kube-scheduler' });
+    const ev = (seq: number, holder: string, master: string | null) => ({
+      kind: 'lease' as const,
+      seq,
+      t: seq,
+      lease: 'kube-system/kube-scheduler',
+      type: 'MODIFIED' as const,
+      holder,
+      master,
+      leaseDurationSeconds: 15,
+      acquireTime: null,
+      renewTime: null,
+      transitions: 2,
+      resourceVersion: String(seq),
+    });
+    // the GET still shows the old identity; the watch saw node-1 win it back with a new uuid
+    const again = deps(c, { events: () => [ev(1, 'node-1_new', 'master-1')] });
+    expect(await checkCondition(check, again)).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(
+        /reacquired on the same master by node-1_new \(a restart, not a takeover\)/,
+      ),
+    });
+    // the GET shows the reacquired identity
+    c.lease = async () => lease({ holder: 'node-1_other' });
+    expect((await checkCondition(check, deps(c))).detail).toMatch(/same master by node-1_other/);
+    // then another master takes it: that is the takeover
+    const later = deps(c, { events: () => [ev(1, 'node-1_new', 'master-1'), ev(2, 'node-2_x', 'master-2')] });
+    expect(await checkCondition(check, later)).toMatchObject({
+      ok: true,
+      detail: expect.stringMatching(/→ node-2_x/),
+    });
+  });
+
+  it.each([
+    ['node-1_uuid', 'node-1_uuid', 'same'],
+    ['node-1_uuid', 'node-1_other', 'same-master'],
+    ['node-1_uuid', 'node-2_other', 'other'],
+    [null, 'node-1_uuid', 'other'],
+    // not in the inventory: the host part decides
+    ['elsewhere_a', 'elsewhere_b', 'same-master'],
+    ['elsewhere_a', 'node-1_b', 'other'],
+  ] as const)('holderMove(%j, %j) is %j', (before, holder, expected) => {
+    expect(holderMove(before, holder, fakeInventory().masters)).toBe(expected);
   });
 
   it('etcd checks: healthy, leader changed, caught up', async () => {

@@ -4,6 +4,7 @@
  */
 import { errorMessage } from '../errors.js';
 import type { ComponentName, Condition, Inventory } from '../config/schema.js';
+import { masterOfHolder, sameMachine } from '../kube/lease.js';
 import type { TimelineEvent } from '../timeline/events.js';
 import { etcdLeader, TargetError } from './targets/index.js';
 import { activeComponents, serviceCommands } from './services.js';
@@ -87,11 +88,36 @@ async function leaseHeld(ref: string, d: ConditionDeps): Promise<ConditionResult
   return { ok: false, detail: `Lease ${ref} held by ${first.holder} but not renewed for ${bound} s` };
 }
 
-function watchedHolderChange(ref: string, before: string | null, d: ConditionDeps): string | null {
+/**
+ * How a holder compares with the pre-drill one: `other` is a takeover (another master, or no
+ * holder before), `same-master` a new identity on the same master (the component restarted there
+ * and won its own Lease back), `same` the same identity.
+ */
+export function holderMove(
+  before: string | null,
+  holder: string,
+  masters: Inventory['masters'],
+): 'other' | 'same-master' | 'same' {
+  if (holder === before) return 'same';
+  if (!before) return 'other';
+  const at = (h: string) => ({ holder: h, master: masterOfHolder(h, masters) });
+  return sameMachine(at(before), at(holder)) ? 'same-master' : 'other';
+}
+
+/** The first holder on another master the watchers saw, and any same-master reacquire before it. */
+function watchedHolderChange(
+  ref: string,
+  before: string | null,
+  d: ConditionDeps,
+): { moved: string | null; reacquired: string | null } {
+  let reacquired: string | null = null;
   for (const e of d.events?.() ?? []) {
-    if (e.kind === 'lease' && e.lease === ref && e.holder && e.holder !== before) return e.holder;
+    if (e.kind !== 'lease' || e.lease !== ref || !e.holder) continue;
+    const move = holderMove(before, e.holder, d.inventory.masters);
+    if (move === 'other') return { moved: e.holder, reacquired };
+    if (move === 'same-master') reacquired ??= e.holder;
   }
-  return null;
+  return { moved: null, reacquired };
 }
 
 export async function checkCondition(c: Condition, d: ConditionDeps): Promise<ConditionResult> {
@@ -102,10 +128,19 @@ export async function checkCondition(c: Condition, d: ConditionDeps): Promise<Co
       case 'leaseHolderChanged': {
         const before = d.baseline.leases.get(c.lease) ?? null;
         const seen = watchedHolderChange(c.lease, before, d);
-        if (seen) return { ok: true, detail: `Lease ${c.lease}: ${before ?? 'nobody'} → ${seen}` };
+        if (seen.moved)
+          return { ok: true, detail: `Lease ${c.lease}: ${before ?? 'nobody'} → ${seen.moved}` };
         const now = await d.view.lease(c.lease);
-        if (now?.holder && now.holder !== before) {
+        const move = now?.holder ? holderMove(before, now.holder, d.inventory.masters) : null;
+        if (now?.holder && move === 'other') {
           return { ok: true, detail: `Lease ${c.lease}: ${before ?? 'nobody'} → ${now.holder}` };
+        }
+        const again = seen.reacquired ?? (move === 'same-master' ? now!.holder : null);
+        if (again) {
+          return {
+            ok: false,
+            detail: `Lease ${c.lease} reacquired on the same master by ${again} (a restart, not a takeover); now held by ${now?.holder || 'nobody'}`,
+          };
         }
         return { ok: false, detail: `Lease ${c.lease} still held by ${now?.holder || 'nobody'}` };
       }

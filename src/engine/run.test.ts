@@ -71,6 +71,37 @@ describe('runDrill', () => {
     ]);
   });
 
+  it('reads the leader-election timings in preflight: a cluster faster than the inventory is warned about, and the bounds use it', async () => {
+    const drill = fakeDrill({ slo: ['lease.takeover_s < leaseDuration + 2.2 * retryPeriod'] });
+    const h = harness(drill, [
+      { name: 'lease.takeover_s', value: 6, unit: 's', errorS: 0.01, status: 'measured' },
+    ]);
+    h.cluster.leaseDurationSeconds = 4;
+    h.cluster.leaderElectionOutput = () =>
+      ['kube-scheduler', 'kube-controller-manager']
+        .map(
+          (c) =>
+            `#kha-le ${c}\n#kha-le-src process\n${c}\n--leader-elect-lease-duration=4s\n--leader-elect-renew-deadline=3s\n--leader-elect-retry-period=1s\n`,
+        )
+        .join('');
+    const r = await runDrill(h.deps);
+    expect(h.cluster.reads.map((x) => x.master)).toEqual(['master-1', 'master-2', 'master-3']);
+    // 4 + 2.2 × 1 = 6.2 with the cluster's values (15 + 4.4 = 19.4 with the inventory's)
+    expect(r.verdicts[0]).toMatchObject({ status: 'pass', bound: '< 6.2' });
+    expect(r.verdicts[0]!.message).toMatch(/kube-system\/kube-scheduler's observed 4\/3\/1 s/);
+    expect(h.progress.lines).toContain(
+      "warn kube-system/kube-scheduler: the cluster's leaseDuration is 4s (Lease spec.leaseDurationSeconds) but the inventory says 15s; SLO bounds use 4s",
+    );
+    const notes = h.timeline.events().flatMap((e) => (e.kind === 'mark' ? [e.message] : []));
+    expect(
+      notes.some((m) =>
+        m.startsWith(
+          'leader-election timings read from the cluster: kube-system/kube-scheduler: leaseDuration 4s',
+        ),
+      ),
+    ).toBe(true);
+  });
+
   it('an inject command that fails before it takes effect: exit 4, nothing left to restore', async () => {
     const h = harness();
     h.cluster.failing = /systemctl stop/;

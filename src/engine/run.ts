@@ -14,6 +14,7 @@ import { evaluatePhase } from './phases/evaluate.js';
 import { injectPhase } from './phases/inject.js';
 import { observePhase } from './phases/observe.js';
 import { preflight } from './phases/preflight.js';
+import { observeTimingsPhase } from './phases/timings.js';
 import { restorePhase } from './phases/restore.js';
 import { openRun, type Run } from './phases/state.js';
 import { prepareFault } from './phases/steady-state.js';
@@ -50,7 +51,10 @@ export async function runDrill(deps: RunDeps): Promise<RunResult> {
   let releaseLock: (() => void) | null = null;
   try {
     run.phase('preflight', 'start');
-    run.phase('preflight', 'end', true, await preflight(input, ports, (release) => (releaseLock = release)));
+    const ready = await preflight(input, ports, (release) => (releaseLock = release));
+    // part of preflight: the timings the SLO bounds will use, read before anything is touched
+    await observeTimingsPhase(run);
+    run.phase('preflight', 'end', true, ready);
     // each master's clock against ours, so its records map onto the timeline
     await recordClocks(run.faultDeps(), input.inventory.masters, 'preflight');
     await prepareFault(run, (stop) => (stopWatchers = stop));

@@ -32,6 +32,22 @@ export interface ServiceCommands {
   areActive(components: readonly ComponentName[]): string;
   /** undoes a kill with this signal: the component runs again */
   afterKill(component: ComponentName, signal: KillSignal): string;
+  /**
+   * A kill after which nothing restarts the component until `afterKeepDown` (a dead machine):
+   * systemd's Restart= and the kubelet would otherwise bring it back on the same master, where
+   * it may win its own Lease back.
+   */
+  killKeepDown(component: ComponentName, signal: Exclude<KillSignal, 'STOP'>): string;
+  /** undoes `killKeepDown`: restarts allowed again as before, and the component runs */
+  afterKeepDown(component: ComponentName): string;
+  /** exits 0 once `afterKeepDown` took effect */
+  keepDownUndone(component: ComponentName): string;
+}
+
+/** The runtime drop-in that stops systemd restarting a unit (in /run: gone at reboot too). */
+export function keepDownDropIn(unit: string): string {
+  const full = /\.[a-z]+$/.test(unit) ? unit : `${unit}.service`;
+  return `/run/systemd/system/${full}.d/90-kha-drill-keep-down.conf`;
 }
 
 type Services = Inventory['services'];
@@ -49,6 +65,20 @@ function systemd(s: Services): ServiceCommands {
     // A frozen process is thawed; a killed or terminated one is started (no-op when systemd
     // already restarted it).
     afterKill: (c, sig) => (sig === 'STOP' ? `systemctl kill -s CONT ${u(c)}` : `systemctl start ${u(c)}`),
+    // A drop-in in /run overrides Restart= of a unit in /etc (`mask --runtime` does not: /etc
+    // comes first in systemd's search path, so the unit is still restarted). daemon-reload takes
+    // about 0.1 s, before the kill.
+    killKeepDown: (c, sig) => {
+      const dropIn = keepDownDropIn(s.units[c]);
+      const dir = shellQuote(dropIn.slice(0, dropIn.lastIndexOf('/')));
+      const file = shellQuote(dropIn);
+      // a kill that fails (nothing running) leaves no drop-in behind: it may have no undo
+      return `mkdir -p ${dir} && printf '%s\\n' '[Service]' 'Restart=no' > ${file} && systemctl daemon-reload && { systemctl kill -s ${sig} ${u(c)} || { rm -f ${file}; systemctl daemon-reload; exit 1; }; }`;
+    },
+    afterKeepDown: (c) =>
+      `rm -f ${shellQuote(keepDownDropIn(s.units[c]))} && systemctl daemon-reload && systemctl start ${u(c)}`,
+    keepDownUndone: (c) =>
+      `systemctl is-active ${u(c)} && test ! -e ${shellQuote(keepDownDropIn(s.units[c]))}`,
   };
 }
 
@@ -69,6 +99,10 @@ function staticPod(s: Services): ServiceCommands {
     },
     isActive: (c) => `test -f ${manifest(c)}`,
     afterKill: (c) => start(c),
+    // the kubelet restarts a stopped container: the manifest goes right after the kill
+    killKeepDown: (c, sig) => `${commands.kill(c, sig)} && ${commands.stop(c)}`,
+    afterKeepDown: (c) => start(c),
+    keepDownUndone: (c) => `test -f ${manifest(c)}`,
   };
   return { ...commands, areActive: eachActive(commands.isActive) };
 }
@@ -92,6 +126,9 @@ function custom(s: Services): ServiceCommands {
     },
     isActive: (c) => fill(t.isActive, c),
     afterKill: (c) => fill(t.start, c),
+    killKeepDown: (c, sig) => `${commands.kill(c, sig)} && ${fill(t.stop, c)}`,
+    afterKeepDown: (c) => fill(t.start, c),
+    keepDownUndone: (c) => fill(t.isActive, c),
   };
   return { ...commands, areActive: eachActive(commands.isActive) };
 }

@@ -52,3 +52,28 @@ export function masterOfHolder(
   if (!holder) return null;
   return masters.find((m) => holder.startsWith(`${m.nodeName}_`))?.name ?? null;
 }
+
+/**
+ * The host part of a client-go holder identity `<hostname>_<uuid>` (the uuid has no `_`), or
+ * null for an identity of another shape.
+ */
+export function holderHost(holder: string | null | undefined): string | null {
+  if (!holder) return null;
+  const cut = holder.lastIndexOf('_');
+  return cut > 0 ? holder.slice(0, cut) : null;
+}
+
+/**
+ * Whether two holder identities run on the same machine: the same master when the inventory
+ * maps both (by nodeName), else the same host part. A restart gets a new uuid, not a new host.
+ */
+export function sameMachine(
+  a: { holder: string | null; master: string | null },
+  b: { holder: string | null; master: string | null },
+): boolean {
+  if (!a.holder || !b.holder) return false;
+  if (a.holder === b.holder) return true;
+  if (a.master !== null || b.master !== null) return a.master === b.master;
+  const host = holderHost(a.holder);
+  return host !== null && host === holderHost(b.holder);
+}

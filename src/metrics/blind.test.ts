@@ -75,6 +75,7 @@ describe('computeMetrics', () => {
         'apiserver.max_outage_s',
         'etcd.write_outage_s',
         'lease.leaderless_s',
+        'lease.same_master_reacquire',
         'lease.split_brain',
         'lease.takeover_s',
         'lease.transitions',

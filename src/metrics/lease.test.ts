@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TimelineBuilder } from '../../test/fixtures/timelines/builder.js';
 import { computeMetrics } from './compute.js';
+import type { MetricName } from './names.js';
 import type { MetricResult } from './types.js';
 
 const A = 'master-2_aaaa';
@@ -238,5 +239,63 @@ describe('lease metrics', () => {
     expect(r).toEqual([
       expect.objectContaining({ name: 'lease.takeover_s', status: 'unknown', note: 'no Lease was watched' }),
     ]);
+  });
+});
+
+describe('same-master reacquire (a restart is not a takeover)', () => {
+  const A2 = 'master-2_cccc'; // kube-scheduler restarted by systemd on master-2: a new uuid
+  /** SIGKILL at 10.5; systemd restarts it 5 s later and it wins its own Lease back at 17. */
+  const restartedOnVictim = () =>
+    heldBy(new TimelineBuilder(), 10)
+      .inject(10.5, ['master-2'])
+      .lease(17.01, A2, { renew: 17, acquire: 17, transitions: 2 })
+      .lease(19.01, A2, { renew: 19, acquire: 17, transitions: 2 })
+      .phase(30, 'observe', 'end');
+  const metric = (tb: TimelineBuilder, name: MetricName) =>
+    computeMetrics(tb.build(), { metrics: [name] })[0]!;
+
+  it('the takeover is unknown and says the component won its own Lease back', () => {
+    const r = metric(restartedOnVictim(), 'lease.takeover_s');
+    expect(r.status).toBe('unknown');
+    expect(r.note).toMatch(
+      /no holder on another master.*restarted on master-2 and won its own Lease back \(master-2_aaaa → master-2_cccc at 6\.510 s after t_inject\).*not a takeover/,
+    );
+    expect(metric(restartedOnVictim(), 'lease.leaderless_s').status).toBe('unknown');
+  });
+
+  it('counts the reacquire; leaseTransitions still moved (the identity changed)', () => {
+    expect(metric(restartedOnVictim(), 'lease.same_master_reacquire')).toMatchObject({
+      status: 'measured',
+      value: 1,
+      at: 17.01,
+      note: expect.stringMatching(/same-master reacquire/),
+    });
+    expect(metric(restartedOnVictim(), 'lease.transitions').value).toBe(1);
+  });
+
+  it('a later holder on another master is the takeover, timed from t_inject', () => {
+    const tb = restartedOnVictim().lease(25.01, B, { renew: 25, acquire: 25, transitions: 3 });
+    const t = metric(tb, 'lease.takeover_s');
+    expect(t).toMatchObject({ status: 'measured', at: 25.01 });
+    expect(t.value).toBeCloseTo(14.51, 6);
+    expect(metric(tb, 'lease.same_master_reacquire')).toMatchObject({
+      value: 1,
+      note: expect.stringMatching(/then master-1_bbbb \(master-1\) took over/),
+    });
+    // the victim's master held it until 19 (its restarted instance's last renew), not 10
+    expect(metric(tb, 'lease.leaderless_s').value).toBeCloseTo(6, 6);
+  });
+
+  it('a clean crash takeover reports no reacquire', () => {
+    expect(metric(crash(), 'lease.same_master_reacquire')).toMatchObject({
+      status: 'measured',
+      value: 0,
+      note: expect.stringMatching(/no new identity on master-2 held the Lease; then master-1_bbbb/),
+    });
+  });
+
+  it('is unknown without a holder before the fault', () => {
+    const tb = new TimelineBuilder().inject(1, ['master-1']).lease(2, A2, { renew: 2, acquire: 2 });
+    expect(metric(tb, 'lease.same_master_reacquire').status).toBe('unknown');
   });
 });

@@ -4,6 +4,7 @@
  */
 import { isSilentWatch } from '../timeline/blind-reasons.js';
 import type { LeaseEvent } from '../timeline/events.js';
+import { sameMachine } from '../kube/lease.js';
 import { microDiff, parseMicroTime } from '../kube/microtime.js';
 import type { MetricOptions } from './options.js';
 import type { MetricResult } from './types.js';
@@ -58,11 +59,16 @@ function holderBefore(view: RunView, events: LeaseEvent[]): Found<LeaseEvent> {
 function findTakeover(view: RunView, events: LeaseEvent[]): Found<Takeover> {
   const pre = holderBefore(view, events);
   if (!pre.ok) return pre;
-  const next = events.find((e) => e.seq > pre.value.seq && !!e.holder && e.holder !== pre.value.holder);
+  // A takeover is a holder on another master: a restart on the same one is not (reacquired()).
+  const next = events.find((e) => e.seq > pre.value.seq && !!e.holder && !sameMachine(pre.value, e));
   if (!next) {
+    const again = reacquired(pre.value, events, null);
     return {
       ok: false,
-      reason: `no new holder seen after the inject step (held by ${pre.value.holder} until the end, ${fmt(view.drill.end)} s)`,
+      reason:
+        again.length > 0
+          ? `no holder on another master after the inject step: ${describeReacquire(view, pre.value, again)}`
+          : `no new holder seen after the inject step (held by ${pre.value.holder} until the end, ${fmt(view.drill.end)} s)`,
     };
   }
   return { ok: true, value: { pre: pre.value, next } };
@@ -165,7 +171,7 @@ export const leaderless: PerLease = (view, _lease, events, name) => {
   let lastOld: LeaseEvent | undefined;
   let released = false;
   for (const e of before) {
-    if (e.holder === pre.holder) {
+    if (sameMachine(pre, e)) {
       lastOld = e;
       released = false;
     } else if (!e.holder && lastOld) {
@@ -255,9 +261,55 @@ export const splitBrain: PerLease = (view, _lease, events, name) => {
   });
 };
 
+/**
+ * New identities on the pre-drill holder's own master that held the Lease after the fault and
+ * before `until` (a holder on another master): the component was restarted there (systemd's
+ * Restart=, the kubelet) and won its own Lease back. First record of each, in order.
+ */
+export function reacquired(
+  pre: LeaseEvent,
+  events: readonly LeaseEvent[],
+  until: LeaseEvent | null,
+): LeaseEvent[] {
+  const out: LeaseEvent[] = [];
+  for (const e of events) {
+    if (e.seq <= pre.seq || (until && e.seq >= until.seq)) continue;
+    if (!e.holder || e.holder === pre.holder || !sameMachine(pre, e)) continue;
+    if (!out.some((x) => x.holder === e.holder)) out.push(e);
+  }
+  return out;
+}
+
+function describeReacquire(view: RunView, pre: LeaseEvent, again: readonly LeaseEvent[]): string {
+  const where = pre.master ?? 'its master';
+  const who = again
+    .map((e) => `${e.holder} at ${fmt(e.t - (view.tInject ?? 0))} s after t_inject`)
+    .join(', ');
+  return `the component restarted on ${where} and won its own Lease back (${pre.holder} → ${who}): a same-master reacquire, not a takeover`;
+}
+
+/** lease.same_master_reacquire: how many new identities on the victim's master took the Lease back. */
+export const sameMasterReacquire: PerLease = (view, _lease, events, name) => {
+  const pre = holderBefore(view, events);
+  if (!pre.ok) return unknown(name, 'count', pre.reason);
+  const takeover = findTakeover(view, events);
+  const again = reacquired(pre.value, events, takeover.ok ? takeover.value.next : null);
+  const after = takeover.ok
+    ? `; then ${takeover.value.next.holder}${takeover.value.next.master ? ` (${takeover.value.next.master})` : ''} took over`
+    : '';
+  return measured(name, 'count', again.length, 0, {
+    ...(again.length > 0 ? { at: again[0]!.t } : {}),
+    note:
+      again.length > 0
+        ? `${describeReacquire(view, pre.value, again)}${after}`
+        : `no new identity on ${pre.value.master ?? 'the holder’s master'} held the Lease${after}`,
+  });
+};
+
 export const leaseMetrics = {
   'lease.takeover_s': perLease('lease.takeover_s', takeover),
   'lease.leaderless_s': perLease('lease.leaderless_s', leaderless),
   'lease.transitions': perLease('lease.transitions', transitions),
   'lease.split_brain': perLease('lease.split_brain', splitBrain),
+  'lease.same_master_reacquire': perLease('lease.same_master_reacquire', sameMasterReacquire),
 };

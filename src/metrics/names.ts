@@ -21,7 +21,7 @@ export const METRICS = {
   'lease.takeover_s': {
     unit: 's',
     description:
-      "First watch event with a holderIdentity other than the pre-drill holder, minus t_fault (when the fault took effect on the master: systemd's record of the process leaving, or the command's bracket on the master's clock); ± includes t_fault's uncertainty; what happened during a graceful stop before its process left counts from the stop's start.",
+      "First watch event with a holder on another master than the pre-drill holder's (a takeover), minus t_fault (when the fault took effect on the master: systemd's record of the process leaving, or the command's bracket on the master's clock); ± includes t_fault's uncertainty; what happened during a graceful stop before its process left counts from the stop's start.",
     labels: ['lease'],
     watcher: 'lease',
   },
@@ -42,6 +42,13 @@ export const METRICS = {
   'lease.split_brain': {
     unit: 'count',
     description: 'Moments where two identities renewed within one lease duration of each other; must be 0.',
+    labels: ['lease'],
+    watcher: 'lease',
+  },
+  'lease.same_master_reacquire': {
+    unit: 'count',
+    description:
+      "New holder identities on the pre-drill holder's own master (a restart winning its Lease back) before any other master took it; not a takeover.",
     labels: ['lease'],
     watcher: 'lease',
   },

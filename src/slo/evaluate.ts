@@ -47,6 +47,28 @@ export function defaultSloTimings(inventory: {
   };
 }
 
+/**
+ * Timings per Lease, as observed on the cluster: an expression on a Lease metric uses its Lease's
+ * (`{lease=…}`, else the drill's primary Lease); others use `primary`'s too when given.
+ */
+export interface LeaseSloTimings {
+  byLease: Record<string, SloTimings>;
+  /** the Lease the drill acts on: for unlabelled expressions */
+  primary?: string;
+}
+
+/** The timings an expression's identifiers stand for, and which Lease they were observed for. */
+export function timingsFor(
+  metric: MetricRef,
+  timings: SloTimings,
+  perLease?: LeaseSloTimings,
+): { env: SloTimings; lease?: string } {
+  if (!perLease) return { env: timings };
+  const lease = metric.labels.lease ?? perLease.primary;
+  const env = lease === undefined ? undefined : perLease.byLease[lease];
+  return env && lease !== undefined ? { env, lease } : { env: timings };
+}
+
 const SEVERITY: Record<VerdictStatus, number> = { pass: 0, unknown: 1, fail: 2 };
 
 /** Worst wins: fail > unknown > pass. An empty list passes (no SLO to break). */
@@ -80,8 +102,9 @@ export function evaluateSlos(
   exprs: readonly string[],
   metrics: readonly MetricResult[],
   timings: SloTimings,
+  perLease?: LeaseSloTimings,
 ): Verdict[] {
-  return exprs.map((source) => evaluateOne(source, metrics, timings));
+  return exprs.map((source) => evaluateOne(source, metrics, timings, perLease));
 }
 
 /**
@@ -92,6 +115,7 @@ export function evaluateAbort(
   exprs: readonly string[],
   metrics: readonly MetricResult[],
   timings: SloTimings = KUBERNETES_DEFAULT_TIMINGS,
+  perLease?: LeaseSloTimings,
 ): string | null {
   for (const source of exprs) {
     let expr: SloExpression;
@@ -100,7 +124,7 @@ export function evaluateAbort(
     } catch {
       continue; // validated before the run; an unparsable one cannot fire
     }
-    const threshold = evaluate(expr.rhs, timings);
+    const threshold = evaluate(expr.rhs, timingsFor(expr.metric, timings, perLease).env);
     const matched = matchMetrics(expr.metric, metrics);
     for (const m of matched) {
       if (m.status !== 'measured' || m.value === null) continue;
@@ -112,7 +136,12 @@ export function evaluateAbort(
   return null;
 }
 
-function evaluateOne(source: string, metrics: readonly MetricResult[], timings: SloTimings): Verdict {
+function evaluateOne(
+  source: string,
+  metrics: readonly MetricResult[],
+  timings: SloTimings,
+  perLease?: LeaseSloTimings,
+): Verdict {
   let expr: SloExpression;
   try {
     expr = parseExpression(source);
@@ -128,10 +157,15 @@ function evaluateOne(source: string, metrics: readonly MetricResult[], timings: 
     };
   }
   const subject = formatSubject(expr.metric);
-  const threshold = evaluate(expr.rhs, timings);
+  const { env, lease } = timingsFor(expr.metric, timings, perLease);
+  const threshold = evaluate(expr.rhs, env);
   const bound = `${expr.op} ${formatNumber(threshold)}`;
   const rhsText = source.slice(expr.rhs.span.start, expr.rhs.span.end).trim();
-  const boundNote = /[A-Za-z]/.test(rhsText) ? ` (${rhsText})` : '';
+  const observed =
+    lease !== undefined
+      ? ` with ${lease}'s observed ${formatNumber(env.leaseDuration)}/${formatNumber(env.renewDeadline)}/${formatNumber(env.retryPeriod)} s`
+      : '';
+  const boundNote = /[A-Za-z]/.test(rhsText) ? ` (${rhsText}${observed})` : '';
   const base = { slo: source, metric: subject, bound };
 
   const matched = matchMetrics(expr.metric, metrics);

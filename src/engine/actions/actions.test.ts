@@ -51,6 +51,47 @@ describe('action rendering', () => {
     expect(r.undo.map((u) => u.commands.join(' && '))).toEqual(undo ? [undo] : []);
   });
 
+  it('keepDown: systemd gets a runtime drop-in with Restart=no before the kill; the undo removes it and starts the unit', () => {
+    const r = renderStep(
+      step({ action: 'killService', target: 'master:master-1', service: 'kube-scheduler', keepDown: true }),
+      { target: [m1], from: [] },
+      ctx,
+    );
+    const dropIn = '/run/systemd/system/kube-scheduler.service.d/90-kha-drill-keep-down.conf';
+    expect(r.summary).toBe('kill -s KILL (kept down) kube-scheduler on master-1');
+    expect(r.ops[0]!.command).toBe(
+      `mkdir -p /run/systemd/system/kube-scheduler.service.d && printf '%s\\n' '[Service]' 'Restart=no' > ${dropIn} && systemctl daemon-reload && { systemctl kill -s KILL kube-scheduler || { rm -f ${dropIn}; systemctl daemon-reload; exit 1; }; }`,
+    );
+    expect(r.undo).toEqual([
+      expect.objectContaining({
+        master: 'master-1',
+        commands: [`rm -f ${dropIn} && systemctl daemon-reload && systemctl start kube-scheduler`],
+        verify: `systemctl is-active kube-scheduler && test ! -e ${dropIn}`,
+      }),
+    ]);
+    // a unit name with its suffix keeps it; static pods lose the manifest right after the kill
+    const named = fakeInventoryWithUnits({ 'kube-scheduler': 'sched.service' });
+    const n = renderStep(
+      step({ action: 'killService', target: 'master:master-1', service: 'kube-scheduler', keepDown: true }),
+      { target: [named.masters[0]!], from: [] },
+      { ...ctx, inventory: named },
+    );
+    expect(n.ops[0]!.command).toContain('/run/systemd/system/sched.service.d/90-kha-drill-keep-down.conf');
+    expect(() =>
+      renderStep(
+        step({
+          action: 'killService',
+          target: 'master:master-1',
+          service: 'etcd',
+          signal: 'STOP',
+          keepDown: true,
+        }),
+        { target: [m1], from: [] },
+        ctx,
+      ),
+    ).toThrow(/keepDown needs signal KILL or TERM/);
+  });
+
   it('verifies service undos with is-active on the same master', () => {
     const r = renderStep(
       step({ action: 'stopService', target: 'all-masters', service: 'kube-scheduler' }),

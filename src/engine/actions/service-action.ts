@@ -12,6 +12,8 @@ export function renderServiceAction(
   command: (s: ServiceCommands) => string,
   undo: ((s: ServiceCommands) => string) | null,
   effect: Effect['kind'] | null,
+  /** exits 0 once the undo took effect (default: the component is active) */
+  verify: (s: ServiceCommands) => string = (x) => x.isActive(component),
 ): RenderedStep {
   const s = serviceCommands(ctx.inventory.services);
   const undos: UndoSpec[] = undo
@@ -20,7 +22,7 @@ export function renderServiceAction(
         master: m.name,
         description: `start ${component} on ${m.name}`,
         commands: [undo(s)],
-        verify: s.isActive(component),
+        verify: verify(s),
       }))
     : [];
   return {

@@ -19,7 +19,7 @@ export function evaluatePhase(run: Run): Evaluation {
     run.phase('evaluate', 'start');
     try {
       metrics = ports.computeMetrics(ports.timeline.events());
-      verdicts = evaluateSlos(input.drill.slo, metrics, input.timings);
+      verdicts = evaluateSlos(input.drill.slo, metrics, input.timings, s.leaseTimings);
     } catch (err) {
       s.errors.push(`evaluating: ${errorMessage(err)}`);
     }

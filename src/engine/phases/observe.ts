@@ -24,7 +24,7 @@ export async function observePhase(run: Run): Promise<void> {
       if (stop.aborted || done.signal.aborted) break;
       let fired: string | null = null;
       try {
-        fired = evaluateAbort(drill.abort, ports.computeMetrics(timeline.events()), timings);
+        fired = evaluateAbort(drill.abort, ports.computeMetrics(timeline.events()), timings, s.leaseTimings);
       } catch (err) {
         progress.warn(`abort conditions could not be evaluated: ${errorMessage(err)}`);
       }

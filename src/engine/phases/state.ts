@@ -3,6 +3,7 @@
  * input, its ports and tuning, and the few helpers that write phases and marks on the timeline.
  */
 import type { StepRecord } from '../../report/result.js';
+import type { LeaseSloTimings } from '../../slo/evaluate.js';
 import type { NewEvent, Phase } from '../../timeline/events.js';
 import type { Baseline, ConditionDeps } from '../conditions.js';
 import type { RunDeps, RunInput, RunPorts, RunTuning } from '../deps.js';
@@ -40,6 +41,8 @@ export class RunState {
   injected = false;
   notInjected: string | undefined;
   stoppedBefore: OutcomeInput['stoppedBefore'];
+  /** leader-election timings observed per Lease (after preflight): what SLO bounds use */
+  leaseTimings: LeaseSloTimings | undefined;
   /** services running before the fault, compared after restore */
   servicesBefore: ServiceSnapshot = new Map();
   /** what happened to the infrastructure (SSH refused, then recovered…): said in the verdict */

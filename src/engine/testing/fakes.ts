@@ -71,6 +71,12 @@ export function innerCommand(command: string): string {
  */
 export class FakeCluster implements ClusterView, Remote {
   readonly commands: { master: string; command: string }[] = [];
+  /** the scheduler Lease's spec.leaseDurationSeconds */
+  leaseDurationSeconds = 15;
+  /** read-only reads (the components' leader-election flags) */
+  readonly reads: { master: string; command: string }[] = [];
+  /** what a master prints for the leader-election read (default: the inventory's timings) */
+  leaderElectionOutput?: (master: string) => string;
   readonly units = new Map<string, boolean>();
   etcdLeader = 'master-1';
   schedulerHolder: string | null = 'master-1';
@@ -120,7 +126,7 @@ export class FakeCluster implements ClusterView, Remote {
       master: this.schedulerHolder,
       transitions: 1,
       renewTime: String(Math.random()),
-      leaseDurationSeconds: 15,
+      leaseDurationSeconds: this.leaseDurationSeconds,
       resourceVersion: '1',
     };
   }
@@ -160,6 +166,19 @@ export class FakeCluster implements ClusterView, Remote {
     if (show) {
       this.timingReads.push({ master: m.name, command });
       return { code: 0, stdout: this.unitRecord(m.name, show[1]!), stderr: '' };
+    }
+    // the read-only leader-election read of preflight is kept apart from what acts on the cluster
+    if (command.startsWith("echo '#kha-le ")) {
+      this.reads.push({ master: m.name, command });
+      const le = this.inventory.kubernetes.leaderElection;
+      // by default every component runs with the inventory's timings (as a process)
+      const asDeclared = ['kube-scheduler', 'kube-controller-manager']
+        .map(
+          (c) =>
+            `#kha-le ${c}\n#kha-le-src process\n/usr/bin/${c}\n--leader-elect-lease-duration=${le.leaseDuration}\n--leader-elect-renew-deadline=${le.renewDeadline}\n--leader-elect-retry-period=${le.retryPeriod}\n`,
+        )
+        .join('');
+      return { code: 0, stdout: this.leaderElectionOutput?.(m.name) ?? asDeclared, stderr: '' };
     }
     // an inject command bracketed by the master's clock: the fake runs the command inside
     const run = innerCommand(command);
