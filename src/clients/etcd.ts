@@ -46,6 +46,23 @@ interface GatewayStatus {
   isLearner?: boolean;
 }
 
+/** One entry of etcd's own member list (`etcdctl member list`). */
+export interface MemberInfo {
+  /** hex member id, as etcdctl prints it */
+  id: string;
+  /** empty for a member added but not started yet */
+  name: string;
+  clientURLs: string[];
+  isLearner: boolean;
+}
+
+interface GatewayMember {
+  ID?: string;
+  name?: string;
+  clientURLs?: string[];
+  isLearner?: boolean;
+}
+
 /** Decimal 64-bit id (as the gateway sends it) → hex as etcdctl prints it. */
 export function memberIdHex(decimal: string): string {
   return BigInt(decimal).toString(16);
@@ -116,6 +133,18 @@ export class EtcdMemberClient {
       const latencyMs = err instanceof EtcdError ? err.latencyMs : 0;
       return { ok: false, endpoint: this.endpoint, errors: [errorMessage(err)], latencyMs };
     }
+  }
+
+  /** etcd's own member list as this member knows it; throws EtcdError. */
+  async memberList(options: EtcdCallOptions = {}): Promise<MemberInfo[]> {
+    const { body } = await this.call('/v3/cluster/member/list', {}, options);
+    const members = (body as { members?: GatewayMember[] }).members ?? [];
+    return members.map((m) => ({
+      id: memberIdHex(m.ID ?? '0'),
+      name: m.name ?? '',
+      clientURLs: m.clientURLs ?? [],
+      isLearner: m.isLearner === true,
+    }));
   }
 
   /** Puts one key; resolves with the revision, throws EtcdError. */

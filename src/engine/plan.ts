@@ -29,7 +29,28 @@ export interface Plan {
   undo: UndoSpec[];
   restore: PlannedStep[];
   etcdDown: string[];
+  /** voting members in etcd's own member list, when it could be read */
+  etcdVoters?: number;
   violations: Violation[];
+}
+
+/**
+ * Who counts for quorum: etcd's member list where it can be read (a member the inventory does
+ * not list still counts), else one member per inventory master.
+ */
+async function etcdQuorumView(view: ClusterView): Promise<{ down: string[]; voters?: number }> {
+  if (view.etcdMembership) {
+    try {
+      return await view.etcdMembership();
+    } catch {
+      // no member answered the member list: fall back to the inventory below
+    }
+  }
+  try {
+    return { down: (await view.etcd()).filter((m) => !m.ok).map((m) => m.master) };
+  } catch {
+    return { down: [] };
+  }
 }
 
 export async function resolveAndRender(
@@ -122,15 +143,23 @@ export async function buildPlan(
     }
     restore.push(p);
   }
-  let etcdDown: string[] = [];
-  try {
-    etcdDown = (await view.etcd()).filter((m) => !m.ok).map((m) => m.master);
-  } catch {
-    etcdDown = [];
-  }
+  const { down: etcdDown, voters: etcdVoters } = await etcdQuorumView(view);
   const undo = inject.flatMap((p) => p.rendered?.undo ?? []).reverse();
-  const violations = checkGuardrails({ masters, effects, etcdAlreadyDown: etcdDown });
-  return { runId, inject, undo, restore, etcdDown, violations };
+  const violations = checkGuardrails({
+    masters,
+    effects,
+    etcdAlreadyDown: etcdDown,
+    ...(etcdVoters !== undefined ? { etcdVoters } : {}),
+  });
+  return {
+    runId,
+    inject,
+    undo,
+    restore,
+    etcdDown,
+    ...(etcdVoters !== undefined ? { etcdVoters } : {}),
+    violations,
+  };
 }
 
 function hostOf(inventory: Inventory, name: string): string {
@@ -150,6 +179,8 @@ export function formatPlan(
   lines.push(
     `Plan for drill ${drill.metadata.name} on cluster ${inventory.metadata.name} (run id ${plan.runId}; nothing is touched)`,
   );
+  if (plan.etcdVoters !== undefined)
+    lines.push(`  etcd voting members (etcd's member list): ${plan.etcdVoters}`);
   if (plan.etcdDown.length) lines.push(`  etcd members already down: ${plan.etcdDown.join(', ')}`);
   const section = (title: string, steps: PlannedStep[]) => {
     lines.push('', title);
