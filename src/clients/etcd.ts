@@ -51,15 +51,18 @@ interface GatewayMember {
   name?: string;
   peerURLs?: string[];
   clientURLs?: string[];
+  isLearner?: boolean;
 }
 
-/** One row of `member list`. */
-export interface EtcdMemberInfo {
-  /** hex, as etcdctl prints it and as status reports it */
+/** One entry of etcd's own member list (`etcdctl member list`). */
+export interface MemberInfo {
+  /** hex member id, as etcdctl prints it and as status reports it */
   id: string;
+  /** empty for a member added but not started yet */
   name: string;
   peerURLs: string[];
   clientURLs: string[];
+  isLearner: boolean;
 }
 
 /** Decimal 64-bit id (as the gateway sends it) → hex as etcdctl prints it. */
@@ -134,6 +137,19 @@ export class EtcdMemberClient {
     }
   }
 
+  /** etcd's own member list as this member knows it; throws EtcdError. */
+  async memberList(options: EtcdCallOptions = {}): Promise<MemberInfo[]> {
+    const { body } = await this.call('/v3/cluster/member/list', {}, options);
+    const members = (body as { members?: GatewayMember[] }).members ?? [];
+    return members.map((m) => ({
+      id: memberIdHex(m.ID ?? '0'),
+      name: m.name ?? '',
+      peerURLs: m.peerURLs ?? [],
+      clientURLs: m.clientURLs ?? [],
+      isLearner: m.isLearner === true,
+    }));
+  }
+
   /** Puts one key; resolves with the revision, throws EtcdError. */
   async put(
     key: string,
@@ -144,18 +160,6 @@ export class EtcdMemberClient {
     const { body, latencyMs } = await this.call('/v3/kv/put', payload, options);
     const header = (body as { header?: { revision?: string } }).header;
     return { revision: header?.revision ?? '0', latencyMs };
-  }
-
-  /** `etcdctl member list`: every member's hex id, name and URLs as the cluster knows them. */
-  async memberList(options: EtcdCallOptions = {}): Promise<EtcdMemberInfo[]> {
-    const { body } = await this.call('/v3/cluster/member/list', {}, options);
-    const members = (body as { members?: GatewayMember[] }).members ?? [];
-    return members.map((m) => ({
-      id: memberIdHex(m.ID ?? '0'),
-      name: m.name ?? '',
-      peerURLs: m.peerURLs ?? [],
-      clientURLs: m.clientURLs ?? [],
-    }));
   }
 
   /** Grants a lease of `ttlS` seconds; resolves with its id (decimal, as the gateway sends it). */

@@ -86,8 +86,23 @@ export const Drill = z
             "Arm a dead-man's switch on the master before each inject step (systemd hosts): the undo runs there by itself unless the run disarms it within switchTtl. false: inject without one.",
           ),
         switchTtl: Duration.optional().describe(
-          "How long the dead-man's switch waits before running the undo by itself. Default: observe timeout + settle + 90s (restore budget and margin).",
+          "How long the dead-man's switch waits before running the undo by itself. Default: observe timeout + settle + the restore budget (restore.backoff waits + 45s) + 30s margin.",
         ),
+        restore: z
+          .strictObject({
+            tries: z
+              .number()
+              .int()
+              .min(1)
+              .max(20)
+              .default(5)
+              .describe('How many times each undo is tried (run, then verified) before restore gives up.'),
+            backoff: Duration.default('1s').describe(
+              'Wait before the second try; it doubles before each further try (1s, 2s, 4s, …).',
+            ),
+          })
+          .optional()
+          .describe('The restore budget: tries and backoff of each undo. Default: 5 tries, 1s doubling.'),
       })
       .default({ switch: true })
       .describe('What protects the cluster when the run itself dies.'),

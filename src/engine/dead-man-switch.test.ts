@@ -10,6 +10,7 @@ import {
   chooseSwitch,
   describeSwitchDeadline,
   disarmCommand,
+  restoreBackoffMs,
   switchTtlS,
   switchUnit,
 } from './dead-man-switch.js';
@@ -82,6 +83,23 @@ describe('switch commands', () => {
   it('TTL: observe timeout + settle + restore budget + margin, or the drill’s safety.switchTtl', () => {
     expect(switchTtlS(fakeDrill({ observe: { timeout: '60s', settle: '2s' } }))).toBe(152);
     expect(switchTtlS(fakeDrill({ safety: { switchTtl: '15s' } }))).toBe(15);
+    // the restore budget follows the drill's: 3 tries of 10 s doubling wait 10 + 20 s, + 45 s
+    expect(
+      switchTtlS(
+        fakeDrill({
+          observe: { timeout: '60s', settle: '2s' },
+          safety: { restore: { tries: 3, backoff: '10s' } },
+        }),
+      ),
+    ).toBe(60 + 2 + 75 + 30);
+  });
+
+  it('the drill sets the restore budget: tries and doubling backoff', () => {
+    expect(restoreBackoffMs(fakeDrill())).toEqual([1000, 2000, 4000, 8000]);
+    expect(restoreBackoffMs(fakeDrill({ safety: { restore: { tries: 3, backoff: '500ms' } } }))).toEqual([
+      500, 1000,
+    ]);
+    expect(restoreBackoffMs(fakeDrill({ safety: { restore: { tries: 1 } } }))).toEqual([]);
   });
 
   it('none for static pods, custom managers, an undo with a secret, or a drill that opts out', () => {
@@ -121,6 +139,18 @@ describe('the switch in a run', () => {
     expect(readPendingJournal(env, 'test-cluster')).toBeNull();
   });
 
+  it('restore tries an undo as often as the drill says, then says what heals it', async () => {
+    const cluster = new FakeCluster(fakeInventory());
+    cluster.failing = /^systemctl start/;
+    const d = deps(cluster, fakeDrill({ safety: { restore: { tries: 3, backoff: '10ms' } } }), stateEnv());
+    // the test harness shortens waits; here the drill's own budget must apply
+    delete d.tuning?.restoreBackoffMs;
+    const r = await runDrill(d);
+    expect(r.exitCode).toBe(5);
+    expect(cluster.commands.filter((c) => c.command === 'systemctl start kube-scheduler')).toHaveLength(3);
+    expect(r.restore.pending[0]).toMatch(/`kha-drill recover -i <inventory>` replays it\)$/);
+  });
+
   it('an undo that cannot be verified leaves its switch armed, journaled, and says so', async () => {
     const cluster = new FakeCluster(fakeInventory());
     cluster.failing = /^systemctl start/;
@@ -128,7 +158,7 @@ describe('the switch in a run', () => {
     const r = await runDrill(deps(cluster, fakeDrill(), env));
     expect(r.exitCode).toBe(5);
     expect(r.restore.pending[0]).toMatch(
-      /its dead-man's switch kha-drill-heal-run-1-inject-0-0 on master-1 still runs it/,
+      /its dead-man's switch kha-drill-heal-run-1-inject-0-0 on master-1 (fires in about \d+ s unless disarmed|fired about \d+ s ago \(if it was still armed\)); `kha-drill recover -i <inventory>` replays it\)$/,
     );
     expect(changing(cluster).some((c) => c.startsWith('systemctl stop -- kha-drill-heal'))).toBe(false);
     expect(readPendingJournal(env, 'test-cluster')?.entries[0]?.switch).toEqual({

@@ -12,11 +12,23 @@ import { shellJoin, shellQuote } from '../ssh/quote.js';
 import { parseDuration } from '../text/duration.js';
 import { redactText } from '../text/redact.js';
 import { statusCommand, writeCopyCommand, type MasterCopy } from './master-journal.js';
+import { backoffWaitsMs, DEFAULT_BACKOFF_MS } from './restore.js';
 import type { Remote, UndoSpec } from './types.js';
 
-/** Time restore may need after observing (retries with backoff, verification), and a margin. */
-export const RESTORE_BUDGET_S = 60;
+/** Of the restore budget, what is not backoff: running the commands and verifying them. */
+export const RESTORE_WORK_S = 45;
 export const SWITCH_MARGIN_S = 30;
+
+/** The drill's restore tries and the waits between them (`safety.restore`, else 5 × 1 s doubling). */
+export function restoreBackoffMs(drill: Drill): number[] {
+  const r = drill.safety.restore;
+  return r ? backoffWaitsMs(r.tries, parseDuration(r.backoff)) : DEFAULT_BACKOFF_MS;
+}
+
+/** Backoff waits + RESTORE_WORK_S: 60 s for the default budget (1+2+4+8 s + 45 s). */
+export function restoreBudgetS(drill: Drill): number {
+  return restoreBackoffMs(drill).reduce((a, b) => a + b, 0) / 1000 + RESTORE_WORK_S;
+}
 export const SWITCH_PREFIX = 'kha-drill-heal-';
 
 /** A switch as armed and journaled. */
@@ -37,7 +49,7 @@ export function switchTtlS(drill: Drill): number {
   return Math.ceil(
     parseDuration(drill.observe.timeout) +
       parseDuration(drill.observe.settle) +
-      RESTORE_BUDGET_S +
+      restoreBudgetS(drill) +
       SWITCH_MARGIN_S,
   );
 }

@@ -12,6 +12,26 @@ const down = (master: string, component: 'etcd' | 'kube-scheduler' = 'etcd'): Ef
 
 describe('guardrails', () => {
   it.each([
+    // the inventory lists two masters, etcd has three voters: one stop keeps quorum
+    ['one of two listed, three voters', 3, [], 0],
+    ['one of two listed, three voters, the unlisted one down', 3, ['etcd member m3 (c3)'], 1],
+    // without etcd's count, two listed masters are taken as two members: one stop breaks it
+    ['one of two listed, voters unknown', undefined, [], 1],
+  ] as [string, number | undefined, string[], number][])(
+    "counts from etcd's member list: %s → %i violation(s)",
+    (_name, etcdVoters, already, n) => {
+      const v = checkGuardrails({
+        masters: ['m1', 'm2'],
+        effects: [[down('m1')]],
+        etcdAlreadyDown: already,
+        ...(etcdVoters !== undefined ? { etcdVoters } : {}),
+      });
+      expect(v).toHaveLength(n);
+      if (n && etcdVoters) expect(v[0]?.message).toContain(`of ${etcdVoters} etcd members`);
+    },
+  );
+
+  it.each([
     ['one etcd member down', [[down('m1')]], [], 0],
     ['two of three etcd members', [[down('m1')], [down('m2')]], [], 1],
     ['one more when one is already down', [[down('m1')]], ['m3'], 1],

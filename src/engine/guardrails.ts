@@ -1,6 +1,7 @@
 /**
  * Guardrails, checked on the plan before anything is touched: no drill may take down a quorum
- * of etcd members (counting those already down) or every instance of a component unless the
+ * of etcd members (counting those already down; the count comes from etcd's own member list
+ * where it could be read, so a member the inventory does not list still counts) or every instance of a component unless the
  * drill says `allowQuorumLoss: true` AND the user passes `--yes`.
  *
  * The plan is simulated step by step: stop/kill mark a component down on a master,
@@ -16,8 +17,10 @@ export interface GuardrailInput {
   masters: string[];
   /** effects of the inject steps, in order */
   effects: Effect[][];
-  /** etcd members not answering before the drill */
+  /** etcd members not answering before the drill (master names, or labels for unlisted members) */
   etcdAlreadyDown: string[];
+  /** voting members in etcd's member list; without it, one member per master is assumed */
+  etcdVoters?: number;
 }
 
 export interface Violation {
@@ -34,6 +37,7 @@ export function checkGuardrails(input: GuardrailInput): Violation[] {
   const down = new Map<ComponentName, Set<string>>(ALL_COMPONENTS.map((c) => [c, new Set<string>()]));
   const isolated = new Set<string>();
   for (const m of input.etcdAlreadyDown) down.get('etcd')?.add(m);
+  const voters = input.etcdVoters ?? n;
   const violations: Violation[] = [];
   const reported = new Set<string>();
   input.effects.forEach((effects, step) => {
@@ -44,20 +48,22 @@ export function checkGuardrails(input: GuardrailInput): Violation[] {
       else isolated.delete(e.master);
     }
     const lostEtcd = new Set([...(down.get('etcd') ?? []), ...isolated]);
-    const alive = n - lostEtcd.size;
-    if (alive < quorumOf(n) && !reported.has('etcd-quorum')) {
+    const alive = voters - lostEtcd.size;
+    if (alive < quorumOf(voters) && !reported.has('etcd-quorum')) {
       reported.add('etcd-quorum');
       const already = input.etcdAlreadyDown.length
         ? ` (${input.etcdAlreadyDown.join(', ')} already down)`
         : '';
       violations.push({
         step,
-        message: `takes down ${lostEtcd.size} of ${n} etcd members (${[...lostEtcd].sort().join(', ')})${already}: etcd loses quorum (needs ${quorumOf(n)})`,
+        message: `takes down ${lostEtcd.size} of ${voters} etcd members (${[...lostEtcd].sort().join(', ')})${already}: etcd loses quorum (needs ${quorumOf(voters)})`,
       });
     }
     for (const c of ALL_COMPONENTS) {
       const gone = new Set([...(down.get(c) ?? []), ...isolated]);
-      if (gone.size >= n && n > 0 && !reported.has(c) && (down.get(c)?.size ?? 0) > 0) {
+      // etcd's instances are its voters (a member the inventory does not list is one too)
+      const instances = c === 'etcd' ? voters : n;
+      if (gone.size >= instances && instances > 0 && !reported.has(c) && (down.get(c)?.size ?? 0) > 0) {
         reported.add(c);
         violations.push({ step, message: `takes down every ${c} (${[...gone].sort().join(', ')})` });
       }

@@ -4,11 +4,11 @@
  */
 import type { Inventory, Master } from '../config/schema.js';
 import { parseDuration, parseDurationMs } from '../text/duration.js';
-import { EtcdCluster } from '../clients/etcd.js';
+import { EtcdCluster, memberStatus } from '../clients/etcd.js';
 import { checkLeaseAccess, KubeApiError, KubeClient, kubeAccessError } from '../clients/kube.js';
 import { loadKubeconfig, type KubeConnection } from '../clients/kubeconfig.js';
 import { probeKube } from '../clients/probe.js';
-import { loadTlsFiles } from '../clients/tls.js';
+import { loadTlsFiles, type TlsMaterial } from '../clients/tls.js';
 import {
   SshPool,
   type MasterSshOverrides,
@@ -18,9 +18,18 @@ import {
 } from '../ssh/index.js';
 import { lookup } from 'node:dns/promises';
 import { errorMessage, KhaError } from '../errors.js';
+import { membershipOf } from './etcd-membership.js';
 import { peerHostsOf, resolvePeerHosts, type PeerAddresses } from './peers.js';
 import { masterForHolder } from './targets/index.js';
-import type { ClusterView, HealthState, LeaseState, MemberState, Remote, RemoteResult } from './types.js';
+import type {
+  ClusterView,
+  EtcdMembership,
+  HealthState,
+  LeaseState,
+  MemberState,
+  Remote,
+  RemoteResult,
+} from './types.js';
 
 export function sshSettingsOf(inventory: Inventory): SshSettings {
   const s = inventory.ssh;
@@ -85,6 +94,7 @@ export class SshRemote implements Remote {
 
 export class LiveClusterView implements ClusterView {
   private readonly etcdCluster: EtcdCluster;
+  private readonly etcdTls: TlsMaterial;
   private readonly kube: KubeClient;
   readonly conn: KubeConnection;
 
@@ -93,9 +103,10 @@ export class LiveClusterView implements ClusterView {
     env: Record<string, string | undefined>,
     cwd?: string,
   ) {
+    this.etcdTls = loadTlsFiles(inventory.etcd.tls);
     this.etcdCluster = new EtcdCluster(
       inventory.masters.map((m) => ({ name: m.name, endpoint: m.etcd })),
-      loadTlsFiles(inventory.etcd.tls),
+      this.etcdTls,
     );
     const k = inventory.kubernetes;
     this.conn = loadKubeconfig({
@@ -118,6 +129,24 @@ export class LiveClusterView implements ClusterView {
       if (s.errors.length) m.error = s.errors.join('; ');
       return m;
     });
+  }
+
+  /** etcd's member list (from any member that answers); throws when none does. */
+  async etcdMembership(): Promise<EtcdMembership> {
+    const [rows, list] = await Promise.all([
+      this.etcdCluster.statusAll({ timeoutMs: 2000 }),
+      this.etcdCluster.withAnyMember((c) => c.memberList({ timeoutMs: 2000 }), 4000),
+    ]);
+    return membershipOf(
+      rows.map((r) => ({ master: r.name, endpoint: r.endpoint, ok: r.ok, ...(r.id ? { id: r.id } : {}) })),
+      list,
+      async (m) => {
+        for (const url of m.clientURLs) {
+          if ((await memberStatus(url, { tls: this.etcdTls, timeoutMs: 2000 })).ok) return true;
+        }
+        return false;
+      },
+    );
   }
 
   async lease(ref: string): Promise<LeaseState | null> {

@@ -7,8 +7,15 @@ const members = [
     name: 'm1',
     peerURLs: ['https://198.18.60.11:2380'],
     clientURLs: ['https://127.0.0.1:2379', 'https://198.18.55.11:2379'],
+    isLearner: false,
   },
-  { id: 'b2', name: 'm2', peerURLs: ['https://[fd00:55::12]:2380'], clientURLs: ['https://m2.example:2379'] },
+  {
+    id: 'b2',
+    name: 'm2',
+    peerURLs: ['https://[fd00:55::12]:2380'],
+    clientURLs: ['https://m2.example:2379'],
+    isLearner: false,
+  },
 ];
 
 describe('peer addresses from the member list', () => {

@@ -5,7 +5,7 @@
  * are resolved once, at plan time, so iptables never resolves a name on `-I`/`-C`/`-D`.
  */
 import { isIP } from 'node:net';
-import type { EtcdMemberInfo } from '../clients/etcd.js';
+import type { MemberInfo } from '../clients/etcd.js';
 import { KhaError } from '../errors.js';
 
 /** master name → IP addresses (v4 or v6) its peers reach it at */
@@ -32,7 +32,7 @@ function isLoopback(address: string): boolean {
  */
 export function peerHostsOf(
   status: readonly { master: string; id?: string; error?: string }[],
-  members: readonly EtcdMemberInfo[],
+  members: readonly MemberInfo[],
 ): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const s of status) {

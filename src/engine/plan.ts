@@ -30,6 +30,8 @@ export interface Plan {
   undo: UndoSpec[];
   restore: PlannedStep[];
   etcdDown: string[];
+  /** voting members in etcd's own member list, when it could be read */
+  etcdVoters?: number;
   violations: Violation[];
   /** the addresses partition and heal cut, when the drill has such a step */
   peers?: PeerAddresses;
@@ -42,6 +44,25 @@ const PEER_ACTIONS: ReadonlySet<string> = new Set(['partition', 'heal']);
 export function memoPeers(view: ClusterView): () => Promise<PeerAddresses | undefined> {
   let once: Promise<PeerAddresses | undefined> | undefined;
   return () => (once ??= view.peers ? view.peers() : Promise.resolve(undefined));
+}
+
+/**
+ * Who counts for quorum: etcd's member list where it can be read (a member the inventory does
+ * not list still counts), else one member per inventory master.
+ */
+async function etcdQuorumView(view: ClusterView): Promise<{ down: string[]; voters?: number }> {
+  if (view.etcdMembership) {
+    try {
+      return await view.etcdMembership();
+    } catch {
+      // no member answered the member list: fall back to the inventory below
+    }
+  }
+  try {
+    return { down: (await view.etcd()).filter((m) => !m.ok).map((m) => m.master) };
+  } catch {
+    return { down: [] };
+  }
 }
 
 export async function resolveAndRender(
@@ -143,14 +164,14 @@ export async function buildPlan(
     }
     restore.push(p);
   }
-  let etcdDown: string[] = [];
-  try {
-    etcdDown = (await view.etcd()).filter((m) => !m.ok).map((m) => m.master);
-  } catch {
-    etcdDown = [];
-  }
+  const { down: etcdDown, voters: etcdVoters } = await etcdQuorumView(view);
   const undo = inject.flatMap((p) => p.rendered?.undo ?? []).reverse();
-  const violations = checkGuardrails({ masters, effects, etcdAlreadyDown: etcdDown });
+  const violations = checkGuardrails({
+    masters,
+    effects,
+    etcdAlreadyDown: etcdDown,
+    ...(etcdVoters !== undefined ? { etcdVoters } : {}),
+  });
   const usesPeers = [...drill.inject, ...drill.restore].some((s) => PEER_ACTIONS.has(s.action));
   const resolvedPeers = usesPeers ? await peers().catch(() => undefined) : undefined;
   return {
@@ -159,6 +180,7 @@ export async function buildPlan(
     undo,
     restore,
     etcdDown,
+    ...(etcdVoters !== undefined ? { etcdVoters } : {}),
     violations,
     ...(resolvedPeers ? { peers: resolvedPeers } : {}),
   };
@@ -181,6 +203,8 @@ export function formatPlan(
   lines.push(
     `Plan for drill ${drill.metadata.name} on cluster ${inventory.metadata.name} (run id ${plan.runId}; nothing is touched)`,
   );
+  if (plan.etcdVoters !== undefined)
+    lines.push(`  etcd voting members (etcd's member list): ${plan.etcdVoters}`);
   if (plan.etcdDown.length) lines.push(`  etcd members already down: ${plan.etcdDown.join(', ')}`);
   if (plan.peers)
     lines.push(`  peer addresses (etcd member list, resolved once): ${describePeers(plan.peers)}`);

@@ -27,6 +27,11 @@ export interface ReplayResult {
 
 export const DEFAULT_BACKOFF_MS = [1000, 2000, 4000, 8000];
 
+/** The waits before tries 2…n: `backoffS`, doubling each time (5 tries of 1 s: 1, 2, 4, 8 s). */
+export function backoffWaitsMs(tries: number, backoffS: number): number[] {
+  return Array.from({ length: Math.max(0, tries - 1) }, (_, i) => Math.round(backoffS * 1000 * 2 ** i));
+}
+
 export async function replayUndo(
   undo: UndoSpec,
   inventory: Inventory,

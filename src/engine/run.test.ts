@@ -189,7 +189,7 @@ describe('runDrill', () => {
     const r = await runDrill(h.deps);
     expect(r).toMatchObject({ outcome: 'restore-failed', exitCode: 5 });
     expect(r.restore.pending).toEqual([
-      'start kube-controller-manager, which ran before the drill on master-2: systemctl start kube-controller-manager',
+      "start kube-controller-manager, which ran before the drill on master-2: systemctl start kube-controller-manager (no dead-man's switch; `kha-drill recover -i <inventory>` replays it)",
     ]);
     expect(h.cluster.commands.map((c) => c.command)).not.toContain('systemctl start kube-controller-manager');
     // left pending in the journal, so `kha-drill recover` starts it

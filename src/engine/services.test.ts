@@ -1,7 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ComponentName } from '../config/schema.js';
 import { fakeInventory, fakeInventoryWithUnits } from './testing/fakes.js';
@@ -54,26 +51,6 @@ describe('areActive: one command per master for every component', () => {
       ALL,
     );
     expect([...failed.values()]).toEqual([undefined, undefined, undefined, undefined]);
-  });
-
-  it('static pods: one line per manifest, checked by a real shell', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kha-services-'));
-    try {
-      fs.writeFileSync(path.join(dir, 'etcd.yaml'), '');
-      fs.writeFileSync(path.join(dir, 'kube-scheduler.yaml'), '');
-      const s = serviceCommands(
-        fakeInventory(3, { services: { manager: 'static-pod', manifestDir: dir } }).services,
-      );
-      const states = await activeComponents(s, async (c) => sh(c), ALL);
-      expect(Object.fromEntries(states)).toEqual({
-        etcd: true,
-        'kube-apiserver': false,
-        'kube-scheduler': true,
-        'kube-controller-manager': false,
-      });
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
   });
 
   it('custom templates: each check’s exit status, its output swallowed, quoting kept', async () => {

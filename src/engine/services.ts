@@ -5,9 +5,13 @@
  * - systemd: `systemctl stop|start|restart <unit>`, kill = `systemctl kill -s <SIG> <unit>`,
  *   active = `systemctl is-active <unit>`.
  * - static-pod (kubeadm): stop = move `<manifestDir>/<unit>.yaml` into `stashDir`, start = move
- *   it back (the kubelet stops/starts the pod); active = the manifest is in place. kill and
- *   restart use crictl (`crictl stop` of the running container; the kubelet starts it again),
- *   so they need crictl on the master.
+ *   it back (the kubelet stops/starts the pod), refusing when both the stash and a live manifest
+ *   exist (it says which is newer: a restore never overwrites a manifest in place); active = a
+ *   running container of that name (`crictl ps --state Running`), not the manifest's presence.
+ *   kill and restart use crictl (`crictl stop` of the running container; the kubelet starts it
+ *   again): KILL with `--timeout 0`, TERM and restart with the pod's grace period
+ *   (`terminationGracePeriodSeconds` in the manifest, Kubernetes' 30 s without one), since
+ *   `crictl stop` without a timeout kills at once. They need crictl on the master.
  * - custom: the inventory's templates; restart = stop then start; a signal other than KILL
  *   is refused (the template only knows one kill).
  */
@@ -85,19 +89,38 @@ function systemd(s: Services): ServiceCommands {
 function staticPod(s: Services): ServiceCommands {
   const manifest = (c: ComponentName) => shellQuote(`${s.manifestDir}/${s.units[c]}.yaml`);
   const stashed = (c: ComponentName) => shellQuote(`${s.stashDir}/${s.units[c]}.yaml`);
-  const container = (c: ComponentName) => `$(crictl ps -q --name ${shellQuote(`^${s.units[c]}$`)})`;
-  const start = (c: ComponentName) =>
-    `if [ -f ${stashed(c)} ]; then mv ${stashed(c)} ${manifest(c)}; fi; test -f ${manifest(c)}`;
+  const name = (c: ComponentName) => shellQuote(`^${s.units[c]}$`);
+  const container = (c: ComponentName) => `$(crictl ps -q --name ${name(c)})`;
+  // the pod's own grace period: what the kubelet would give it (Kubernetes' default is 30 s);
+  // the commands that use it are one `{ …; }` group, so joining them with && keeps its meaning
+  const grace = (c: ComponentName) =>
+    `g=$(awk '$1 == "terminationGracePeriodSeconds:" { print $2; exit }' ${manifest(c)} 2>/dev/null); ` +
+    `case "$g" in ''|*[!0-9]*) g=30;; esac; `;
+  const start = (c: ComponentName) => {
+    const refuse = shellQuote(
+      `refusing to start ${s.units[c]}: both ${s.manifestDir}/${s.units[c]}.yaml and ${s.stashDir}/${s.units[c]}.yaml exist, newer: `,
+    );
+    return (
+      `if [ -f ${stashed(c)} ] && [ -f ${manifest(c)} ]; then ` +
+      `if [ ${stashed(c)} -nt ${manifest(c)} ]; then n='the stash'; ` +
+      `elif [ ${manifest(c)} -nt ${stashed(c)} ]; then n='the live manifest'; else n='neither (same time)'; fi; ` +
+      `echo ${refuse}"$n" >&2; false; ` +
+      `elif [ -f ${stashed(c)} ]; then mv ${stashed(c)} ${manifest(c)}; ` +
+      `else test -f ${manifest(c)}; fi`
+    );
+  };
   const commands: Omit<ServiceCommands, 'areActive'> = {
     stop: (c) => `mkdir -p ${shellQuote(s.stashDir)} && mv ${manifest(c)} ${stashed(c)}`,
     start,
-    restart: (c) => `crictl stop ${container(c)}`,
+    restart: (c) => `{ ${grace(c)}crictl stop --timeout "$g" ${container(c)}; }`,
     kill: (c, sig) => {
       if (sig === 'STOP')
         throw new UsageError('killService with signal STOP is not supported for static pods');
-      return sig === 'KILL' ? `crictl stop --timeout 0 ${container(c)}` : `crictl stop ${container(c)}`;
+      return sig === 'KILL'
+        ? `crictl stop --timeout 0 ${container(c)}`
+        : `{ ${grace(c)}crictl stop --timeout "$g" ${container(c)}; }`;
     },
-    isActive: (c) => `test -f ${manifest(c)}`,
+    isActive: (c) => `crictl ps -q --name ${name(c)} --state Running | grep -q .`,
     afterKill: (c) => start(c),
     // the kubelet restarts a stopped container: the manifest goes right after the kill
     killKeepDown: (c, sig) => `${commands.kill(c, sig)} && ${commands.stop(c)}`,

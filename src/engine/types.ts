@@ -16,6 +16,17 @@ export interface MemberState {
   error?: string;
 }
 
+/** etcd's own membership (its member list), for the quorum guardrail. */
+export interface EtcdMembership {
+  /** voting members in etcd's member list (learners do not count towards quorum) */
+  voters: number;
+  /**
+   * voting members that do not answer: the inventory master's name, or
+   * `etcd member <name> (<hex id>)` for a member the inventory does not list
+   */
+  down: string[];
+}
+
 export interface LeaseState {
   /** `<ns>/<name>` */
   lease: string;
@@ -36,6 +47,8 @@ export interface HealthState {
 /** Read-only looks at the cluster: what targets and conditions are resolved against. */
 export interface ClusterView {
   etcd(): Promise<MemberState[]>;
+  /** etcd's member list and which voters answer; absent where only the inventory is known */
+  etcdMembership?(): Promise<EtcdMembership>;
   /** null when the Lease does not exist */
   lease(ref: string): Promise<LeaseState | null>;
   apiserver(master: Master): Promise<HealthState>;

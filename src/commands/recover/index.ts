@@ -15,6 +15,7 @@ import { SshRemote } from '../../engine/live.js';
 import { describeUndo } from '../../engine/describe.js';
 import { describeSwitchDeadline, disarmSwitch } from '../../engine/dead-man-switch.js';
 import { replayUndo } from '../../engine/restore.js';
+import { describeArmedSwitches, listArmedSwitches } from '../../engine/armed-switches.js';
 import { loadInventoryFor, sshEnvFor, type LoadedInventory } from '../../engine/session.js';
 import type { Remote, UndoSpec } from '../../engine/types.js';
 import {
@@ -150,6 +151,13 @@ export async function runRecover(
       }
       if (!r.ok) failed++;
     }
+    // whoever armed them (this run, another machine): what is still set to heal by itself
+    const armed = describeArmedSwitches(await listArmedSwitches(remote, inv.inventory));
+    ctx.stdout.write(
+      armed.length
+        ? `dead-man's switches on the masters:\n${armed.map((l) => `  ${l}\n`).join('')}`
+        : `no dead-man's switch is armed on any master\n`,
+    );
   } finally {
     await remote.close();
     journal.close();

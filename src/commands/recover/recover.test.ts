@@ -59,9 +59,13 @@ describe('kha-drill recover', () => {
     expect(code).toBe(0);
     expect(
       cluster.commands
-        .filter((c) => !c.command.includes('is-active'))
+        .filter((c) => !c.command.includes('is-active') && !c.command.startsWith('systemctl list-timers'))
         .map((c) => `${c.master}: ${c.command}`),
     ).toEqual(['master-2: systemctl start etcd', 'master-1: systemctl start kube-scheduler']);
+    // then it asks every master which switches are still armed (read-only)
+    expect(
+      cluster.commands.filter((c) => c.command.startsWith('systemctl list-timers')).map((c) => c.master),
+    ).toEqual(['master-1', 'master-2', 'master-3']);
     expect([...cluster.units.values()].every(Boolean)).toBe(true);
     expect(readPendingJournal(ctx.env, 'test-cluster')).toBeNull();
     expect(out.join('')).toMatch(/2 pending undo\(s\) from run r1/);

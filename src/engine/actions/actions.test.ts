@@ -138,9 +138,11 @@ describe('action rendering', () => {
     expect(r.ops[0]?.command).toBe(
       'mkdir -p /etc/kubernetes/kha-drill-stash && mv /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/kha-drill-stash/etcd.yaml',
     );
-    expect(r.undo[0]?.commands[0]).toBe(
-      'if [ -f /etc/kubernetes/kha-drill-stash/etcd.yaml ]; then mv /etc/kubernetes/kha-drill-stash/etcd.yaml /etc/kubernetes/manifests/etcd.yaml; fi; test -f /etc/kubernetes/manifests/etcd.yaml',
+    // the undo never overwrites a manifest in place (services-static-pod.test.ts runs it)
+    expect(r.undo[0]?.commands[0]).toMatch(
+      /^if \[ -f \/etc\/kubernetes\/kha-drill-stash\/etcd\.yaml \] && \[ -f \/etc\/kubernetes\/manifests\/etcd\.yaml \]; then .*refusing to start etcd.* elif .* then mv \/etc\/kubernetes\/kha-drill-stash\/etcd\.yaml \/etc\/kubernetes\/manifests\/etcd\.yaml; else test -f \/etc\/kubernetes\/manifests\/etcd\.yaml; fi$/,
     );
+    expect(r.undo[0]?.verify).toBe("crictl ps -q --name '^etcd$' --state Running | grep -q .");
     const custom = fakeInventoryWithUnits(
       { etcd: "my etcd'" },
       {

@@ -12,6 +12,7 @@ import { describeUndo } from '../describe.js';
 import { replayUndo } from '../restore.js';
 import { runStep } from '../step-runner.js';
 import { compareServices } from './compare-services.js';
+import { describeSwitchDeadline, restoreBackoffMs } from '../dead-man-switch.js';
 import { disarm } from './inject.js';
 import type { Run } from './state.js';
 
@@ -40,7 +41,7 @@ export async function restorePhase(run: Run): Promise<void> {
     const failures: string[] = [];
     const r = await replayUndo(u, inventory, ports.remote, {
       sleep: ports.clock.sleep,
-      ...(tuning.restoreBackoffMs ? { backoffMs: tuning.restoreBackoffMs } : {}),
+      backoffMs: tuning.restoreBackoffMs ?? restoreBackoffMs(drill),
       ...(tuning.verifyTimeoutS !== undefined ? { verifyTimeoutS: tuning.verifyTimeoutS } : {}),
       onAttempt: (n, e) => {
         failures.push(e);
@@ -122,13 +123,9 @@ export async function restorePhase(run: Run): Promise<void> {
     }
   }
   if (s.injected) await compareServices(run);
+  const nowMs = Date.parse(ports.clock.wallTime());
   s.restorePending = [
-    ...journal
-      .pending()
-      .map(
-        (e) =>
-          `${describeUndo(e)}: ${e.commands.join(' && ')}${e.switch ? ` (its dead-man's switch ${e.switch.unit} on ${e.master} still runs it)` : ''}`,
-      ),
+    ...journal.pending().map((e) => `${describeUndo(e)}: ${e.commands.join(' && ')} (${healedBy(e, nowMs)})`),
     ...s.restorePending,
   ];
   if (!s.restoreOk && s.restorePending.length === 0) {
@@ -145,4 +142,11 @@ export async function restorePhase(run: Run): Promise<void> {
   );
   journal.close();
   s.restoring = false;
+}
+
+/** What will still put an entry back once restore gave up: its switch (with its time), `recover`. */
+function healedBy(e: Parameters<typeof describeSwitchDeadline>[0], nowMs: number): string {
+  const recover = '`kha-drill recover -i <inventory>` replays it';
+  const deadline = describeSwitchDeadline(e, nowMs);
+  return deadline ? `${deadline}; ${recover}` : `no dead-man's switch; ${recover}`;
 }
