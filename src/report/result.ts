@@ -3,6 +3,7 @@
  * what `report.json` stores (with `schemaVersion`). Rendering is pure over this + timeline.
  */
 import type { MetricResult } from '../metrics/types.js';
+import type { FaultEvent } from '../timeline/events.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -32,22 +33,11 @@ export interface StepRecord {
   brackets?: { master: string; start: number; end?: number }[];
 }
 
-/** t_fault of an inject step on one master (see FaultEvent in timeline/events.ts). */
-export interface FaultRecord {
-  index: number;
-  master: string;
-  source: 'unit-exit' | 'unit-inactive' | 'unit-restarted' | 'bracket' | 'command';
-  /** on the run clock, with the interval it surely lies in */
-  tFault: number;
-  lo: number;
-  hi: number;
-  /** the command's bracket by the master's clock, mapped to the run clock */
-  bracket?: { start: number; end: number };
-  /** laptop side: sent, and returned (t_inject) */
-  commandStart: number;
-  commandEnd: number;
-  note: string;
-}
+/** t_fault of an inject step on one master: the timeline's FaultEvent as the report keeps it. */
+export type FaultRecord = Pick<
+  FaultEvent,
+  'index' | 'master' | 'source' | 'tFault' | 'lo' | 'hi' | 'bracket' | 'commandStart' | 'commandEnd' | 'note'
+>;
 
 export type Outcome =
   /** every SLO held */

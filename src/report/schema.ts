@@ -56,7 +56,7 @@ export const StepRecordSchema = z.object({
 export const FaultRecordSchema = z.object({
   index: z.number().int().min(0),
   master: z.string(),
-  source: z.enum(['unit-exit', 'unit-inactive', 'unit-restarted', 'bracket', 'command']),
+  source: z.enum(['unit-exit', 'unit-inactive', 'unit-restarted', 'container-exit', 'bracket', 'command']),
   tFault: Seconds,
   lo: Seconds,
   hi: Seconds,

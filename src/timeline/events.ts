@@ -100,10 +100,11 @@ export interface FaultEvent extends EventBase {
    * `unit-exit`: systemd's ExecMainExitTimestamp (the main process left); `unit-inactive`: its
    * InactiveEnterTimestamp (a restart reset the exit record); `unit-restarted`: systemd had
    * already restarted it: between the command's start and the new start; `bracket`: the
-   * command's bracket on the master's clock (partition, ssh, SIGSTOP, static pods, custom);
+   * command's bracket on the master's clock (partition, ssh, SIGSTOP, custom); `container-exit`: the
+   * container runtime's finishedAt of a static pod's container;
    * `command`: the laptop-side send and return (no bracket was printed)
    */
-  source: 'unit-exit' | 'unit-inactive' | 'unit-restarted' | 'bracket' | 'command';
+  source: 'unit-exit' | 'unit-inactive' | 'unit-restarted' | 'container-exit' | 'bracket' | 'command';
   tFault: number;
   lo: number;
   hi: number;

@@ -39,6 +39,7 @@ interface Report {
   exitCode: number;
   metrics: Array<{ name: string; value: number | null; status: string }>;
   restore: { ok: boolean };
+  faults?: Array<{ source: string; note: string }>;
 }
 
 function report(stdout: string): Report {
@@ -105,9 +106,12 @@ describe('the kubeadm topology: kubelet, containerd, static pods', () => {
     const takeover = rep.metrics.find((x) => x.name === 'lease.takeover_s');
     expect(takeover?.status).toBe('measured');
     expect(takeover?.value).toBeLessThan(3.2);
+    // t_fault is when the container exited, as the runtime recorded it (the kubelet noticed the
+    // removed manifest after the command returned)
+    expect(rep.faults?.map((f) => f.source)).toContain('container-exit');
   }, 320_000);
 
-  it('runs scheduler-crash: crictl stop --timeout 0 kills the container, the kubelet starts it again', async () => {
+  it('runs scheduler-crash: crictl stop --timeout 0 kills the container, kept down (keepDown) until restore puts it back', async () => {
     const r = await kha(
       ['run', 'scheduler-crash', '-i', lab.inventory, '--out', path.join(lab.dir, 'reports')],
       {},
@@ -117,14 +121,12 @@ describe('the kubeadm topology: kubelet, containerd, static pods', () => {
     const rep = report(r.stdout);
     expect(rep.restore.ok).toBe(true);
     expect(rep.metrics.find((x) => x.name === 'lease.takeover_s')?.value).toBeLessThan(9.4);
-    // the killed container comes back by the kubelet alone, within its first restart backoff (10 s)
+    expect(rep.faults?.map((f) => f.source)).toContain('container-exit');
+    // restore put the manifest back: the kubelet runs a scheduler on every master again
     const end = performance.now() + 60_000;
     const all = (): boolean => lab.masters.every((m) => running(lab, m.name, 'kube-scheduler') !== '');
     while (!all() && performance.now() < end) await sleep(1_000);
     expect(all()).toBe(true);
-    const pods = items(lab, ['get', 'pods', '-n', 'kube-system', '-l', 'component=kube-scheduler']);
-    const restarts = pods.map((p) => p.status?.containerStatuses?.[0]?.restartCount ?? 0);
-    expect(restarts.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
   }, 320_000);
 
   it('lab down leaves no namespace, mount, process or cgroup (the v1 controllers included)', async () => {

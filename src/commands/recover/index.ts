@@ -14,7 +14,7 @@ import { acquireRunLock, Journal, processAlive, readPendingJournal } from '../..
 import { SshRemote } from '../../engine/live.js';
 import { describeUndo } from '../../engine/describe.js';
 import { describeSwitchDeadline, disarmSwitch } from '../../engine/dead-man-switch.js';
-import { replayUndo } from '../../engine/restore.js';
+import { replayUndo, type ReplayResult } from '../../engine/restore.js';
 import { describeArmedSwitches, listArmedSwitches } from '../../engine/armed-switches.js';
 import { loadInventoryFor, sshEnvFor, type LoadedInventory } from '../../engine/session.js';
 import type { Remote, UndoSpec } from '../../engine/types.js';
@@ -126,16 +126,11 @@ export async function runRecover(
       ctx.stdout.write(`- ${describeUndo(u)}: ${u.commands.join(' && ')}\n`);
       const deadline = describeSwitchDeadline(u, Date.now());
       if (deadline) ctx.stdout.write(`  ${deadline}\n`);
-      if (u.commands.some((c) => c.includes('[REDACTED'))) {
-        // secrets are never stored, so this undo cannot be replayed from the journal
-        ctx.stdout.write(`  ✗ NOT replayed: it held a secret, which was not stored; run it by hand\n`);
+      const r = await replayForRecover(ctx, u, inv, remote, sleep);
+      if (!r) {
         failed++;
         continue;
       }
-      const r = await replayUndo(u, inv.inventory, remote, {
-        sleep,
-        onAttempt: (n, e) => ctx.stderr.write(`  attempt ${n} failed: ${e}\n`),
-      });
       journal.mark(u.id, r.ok ? 'done' : 'failed', r.error);
       ctx.stdout.write(r.ok ? `  ✓ restored and verified\n` : `  ✗ NOT restored: ${r.error}\n`);
       if (r.ok && (u.switch || u.copy)) {
@@ -171,6 +166,25 @@ export async function runRecover(
   }
   ctx.stdout.write(`recovered: nothing is pending for cluster ${cluster}\n`);
   return ExitCode.Ok;
+}
+
+/** One undo as recover replays it: one that held a secret is refused (null), else replayed and verified. */
+async function replayForRecover(
+  ctx: Context,
+  u: UndoSpec,
+  inv: LoadedInventory,
+  remote: Remote,
+  sleep: (ms: number) => Promise<void>,
+): Promise<ReplayResult | null> {
+  if (u.commands.some((c) => c.includes('[REDACTED'))) {
+    // secrets are never stored, so this undo cannot be replayed from the journal
+    ctx.stdout.write(`  ✗ NOT replayed: it held a secret, which was not stored; run it by hand\n`);
+    return null;
+  }
+  return replayUndo(u, inv.inventory, remote, {
+    sleep,
+    onAttempt: (n, e) => ctx.stderr.write(`  attempt ${n} failed: ${e}\n`),
+  });
 }
 
 /**
@@ -228,15 +242,11 @@ async function recoverFromMasters(
         const deadline = describeSwitchDeadline({ ...u, at: rec.copy.writtenAt }, Date.now());
         if (deadline) ctx.stdout.write(`  ${deadline}\n`);
       }
-      if (u.commands.some((c) => c.includes('[REDACTED'))) {
-        ctx.stdout.write(`  ✗ NOT replayed: it held a secret, which was not stored; run it by hand\n`);
+      const r = await replayForRecover(ctx, u, inv, remote, sleep);
+      if (!r) {
         failed++;
         continue;
       }
-      const r = await replayUndo(u, inv.inventory, remote, {
-        sleep,
-        onAttempt: (n, e) => ctx.stderr.write(`  attempt ${n} failed: ${e}\n`),
-      });
       if (!r.ok) {
         ctx.stdout.write(`  ✗ NOT restored: ${r.error}\n`);
         failed++;

@@ -11,6 +11,8 @@ import type { Remote } from '../types.js';
 import { CLOCK_COMMAND, offsetOf, toRunClock, type ClockOffset, type ClockSample } from './clock-offset.js';
 import {
   bracketMoment,
+  containerExitsCommand,
+  momentFromContainer,
   momentFromUnit,
   parseUnitRecord,
   unitRecordCommand,
@@ -88,6 +90,14 @@ function exitWaitS(step: Step): number {
   return 3;
 }
 
+/** The static pod's container whose exit is the fault (static-pod manager); else null. */
+export function faultContainer(step: Step, inventory: Inventory): string | null {
+  if (!SERVICE_ACTIONS.has(step.action) || !('service' in step)) return null;
+  if (inventory.services.manager !== 'static-pod') return null;
+  if (step.action === 'killService' && step.signal === 'STOP') return null;
+  return inventory.services.units[step.service];
+}
+
 /** The unit whose main process is the fault, when systemd can tell its moment; else null. */
 export function faultUnit(step: Step, inventory: Inventory): string | null {
   if (!SERVICE_ACTIONS.has(step.action) || !('service' in step)) return null;
@@ -106,7 +116,8 @@ async function momentOnMaster(
 ): Promise<MasterMoment & { provisional?: true }> {
   const end = bracket.end ?? bracket.start;
   const unit = faultUnit(step, d.inventory);
-  if (unit === null) {
+  const container = faultContainer(step, d.inventory);
+  if (unit === null && container === null) {
     const why =
       step.action === 'partition'
         ? 'the partition rules were put in place inside the command'
@@ -119,12 +130,16 @@ async function momentOnMaster(
   let last = 'no record read';
   for (;;) {
     try {
-      const r = await d.remote.exec(master, unitRecordCommand(unit), { timeoutS: 5 });
+      const command = unit !== null ? unitRecordCommand(unit) : containerExitsCommand(container!);
+      const r = await d.remote.exec(master, command, { timeoutS: 5 });
       if (r.code === 0) {
-        const m = momentFromUnit(parseUnitRecord(r.stdout), bracket.start);
+        const m =
+          unit !== null
+            ? momentFromUnit(parseUnitRecord(r.stdout), bracket.start)
+            : momentFromContainer(r.stdout, bracket.start);
         if (m !== 'pending') return m;
-        last = `${unit}'s main process had not left`;
-      } else last = `systemctl show exited ${r.code}`;
+        last = unit !== null ? `${unit}'s main process had not left` : `no ${container} container had exited`;
+      } else last = `${unit !== null ? 'systemctl show' : 'crictl'} exited ${r.code}`;
     } catch (err) {
       last = errorMessage(err);
     }
@@ -132,7 +147,11 @@ async function momentOnMaster(
     await d.sleep(POLL_MS);
   }
   return {
-    ...bracketMoment(bracket.start, end, `systemd gave no exit moment (${last}): the command's bracket`),
+    ...bracketMoment(
+      bracket.start,
+      end,
+      `${unit !== null ? 'systemd' : 'the container runtime'} gave no exit moment (${last}): the command's bracket`,
+    ),
     provisional: true,
   };
 }

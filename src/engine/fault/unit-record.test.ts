@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { momentFromUnit, parseSystemdStamp, parseUnitRecord, unitRecordCommand } from './unit-record.js';
+import {
+  containerExitsCommand,
+  momentFromContainer,
+  momentFromUnit,
+  parseRfc3339,
+  parseSystemdStamp,
+  parseUnitRecord,
+  unitRecordCommand,
+} from './unit-record.js';
 
 const at = (iso: string, us: number) => Date.parse(iso) / 1000 + us / 1e6;
 
@@ -72,5 +80,60 @@ describe('the fault moment from the record', () => {
     expect(momentFromUnit(rec({ execMainStart: start - 100, activeState: 'deactivating' }), start)).toBe(
       'pending',
     );
+  });
+});
+
+describe('static pods: the container runtime records the exit', () => {
+  it('runs under /bin/sh against crictl and takes the first exit at or after the command', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync, writeFileSync, chmodSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'kha-crictl-'));
+    try {
+      // a crictl that knows two exited kube-scheduler containers (an old one, and the fault's)
+      writeFileSync(
+        join(dir, 'crictl'),
+        [
+          '#!/bin/sh',
+          'echo "$@" >> "$(dirname "$0")/calls"',
+          'case "$1" in',
+          "  ps) [ \"$5\" = '^kube-scheduler$' ] && printf 'c-old\\nc-new\\n' ;;",
+          '  inspect) case "$6" in',
+          "    c-old) printf '2026-12-06T01:00:00.5Z' ;;",
+          "    c-new) printf '2026-12-06T01:07:10.049412345Z' ;;",
+          '  esac ;;',
+          'esac',
+        ].join('\n'),
+      );
+      chmodSync(join(dir, 'crictl'), 0o755);
+      const out = execFileSync('/bin/sh', ['-c', containerExitsCommand('kube-scheduler')], {
+        encoding: 'utf8',
+        env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ''}` },
+      });
+      expect(out.split('\n').filter(Boolean)).toEqual([
+        '2026-12-06T01:00:00.5Z',
+        '2026-12-06T01:07:10.049412345Z',
+      ]);
+      const start = Date.UTC(2026, 11, 6, 1, 7, 9) / 1000;
+      const m = momentFromContainer(out, start);
+      if (m === 'pending') throw new Error('pending');
+      expect(m.source).toBe('container-exit');
+      expect(m.t - start).toBeCloseTo(1.049412345, 6);
+      expect(m.lo).toBe(m.t);
+      // nothing exited after the command yet: read again later
+      expect(momentFromContainer(out, start + 60)).toBe('pending');
+      expect(momentFromContainer('', start)).toBe('pending');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('parses RFC 3339 times with and without fractions, and nothing else', () => {
+    expect(parseRfc3339('2026-12-06T01:07:10Z')).toBe(Date.UTC(2026, 11, 6, 1, 7, 10) / 1000);
+    expect(parseRfc3339('2026-12-06T01:07:10.5Z')).toBe(Date.UTC(2026, 11, 6, 1, 7, 10) / 1000 + 0.5);
+    expect(parseRfc3339('0001-01-01T00:00:00Z')).not.toBeNull();
+    expect(parseRfc3339('<no value>')).toBeNull();
+    expect(parseRfc3339('2026-12-06 01:07:10')).toBeNull();
   });
 });

@@ -57,7 +57,7 @@ export function parseUnitRecord(stdout: string): UnitRecord {
 
 /** A fault moment on the master's clock: best estimate and the interval it surely lies in. */
 export interface MasterMoment {
-  source: 'unit-exit' | 'unit-inactive' | 'unit-restarted' | 'bracket';
+  source: 'unit-exit' | 'unit-inactive' | 'unit-restarted' | 'container-exit' | 'bracket';
   t: number;
   lo: number;
   hi: number;
@@ -112,4 +112,48 @@ export function momentFromUnit(rec: UnitRecord, start: number): MasterMoment | '
     };
   }
   return 'pending';
+}
+
+/**
+ * Static pods: when each exited instance of the container named `name` left, as the container
+ * runtime recorded it (`crictl inspect`'s status.finishedAt, RFC 3339 with nanoseconds), one per
+ * line. The kubelet keeps the last exited instances, so the one a fault stopped is among them.
+ */
+export function containerExitsCommand(name: string): string {
+  const n = shellQuote(`^${name}$`);
+  return `for id in $(crictl ps -a -q --name ${n} --state Exited); do crictl inspect -o go-template --template '{{.status.finishedAt}}' "$id"; echo; done`;
+}
+
+const rfc3339Re = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?Z$/;
+
+/** `2026-12-06T01:07:10.049412345Z` → seconds since the epoch (to the ns); other → null. */
+export function parseRfc3339(text: string): number | null {
+  const m = rfc3339Re.exec(text.trim());
+  if (!m) return null;
+  const [, y, mo, d, h, mi, s] = m.slice(0, 7).map(Number) as number[];
+  const frac = m[7] ? Number(`0.${m[7]}`) : 0;
+  return Date.UTC(y!, mo! - 1, d!, h!, mi!, s!) / 1000 + frac;
+}
+
+/**
+ * The container's exit at or after the command's start (master clock), from what
+ * `containerExitsCommand` printed: the earliest such exit (a later one is the kubelet's restart
+ * dying again); `pending` while none has exited yet (a removed manifest is noticed by the
+ * kubelet within its file-check period).
+ */
+export function momentFromContainer(stdout: string, start: number): MasterMoment | 'pending' {
+  const exits = stdout
+    .split('\n')
+    .map(parseRfc3339)
+    .filter((t): t is number => t !== null && t >= start)
+    .sort((a, b) => a - b);
+  const t = exits[0];
+  if (t === undefined) return 'pending';
+  return {
+    source: 'container-exit',
+    t,
+    lo: t,
+    hi: t + 1e-6,
+    note: "the container runtime's finishedAt (the static pod's container exited)",
+  };
 }
