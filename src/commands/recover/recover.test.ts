@@ -6,6 +6,9 @@ import { stringify } from 'yaml';
 import type { Context } from '../../context.js';
 import { indexPath, Journal, readPendingJournal } from '../../engine/journal.js';
 import { FakeCluster, fakeInventory } from '../../engine/testing/fakes.js';
+import { readCopiesCommand, type MasterCopy } from '../../engine/master-journal.js';
+import type { Master } from '../../config/schema.js';
+import type { Remote } from '../../engine/types.js';
 import { runRecover } from './index.js';
 
 function setup() {
@@ -164,5 +167,84 @@ describe('kha-drill recover', () => {
       'pending',
     ]);
     expect(cluster.commands).toEqual([]);
+  });
+
+  it("--from-masters: replays what the masters' copies leave not done, from a machine without the journal", async () => {
+    const { ctx, out, err, cluster, file } = setup();
+    const elsewhere: Context = { ...ctx, env: { KHA_STATE_DIR: join(ctx.cwd, 'elsewhere') } };
+    const copy = (master: string, id: string, service: string, runId = 'r9'): MasterCopy => ({
+      version: 1,
+      cluster: 'test-cluster',
+      runId,
+      drill: 'd',
+      host: 'lost-laptop',
+      writtenAt: '2026-12-06T01:00:00.000Z',
+      undo: {
+        id,
+        master,
+        description: `start ${service} on ${master}`,
+        commands: [`systemctl start ${service}`],
+        verify: `systemctl is-active ${service}`,
+      },
+    });
+    const line = (path: string, c: MasterCopy, status = '') => `${path}\t${JSON.stringify(c)}\t${status}\n`;
+    const copies: Record<string, string> = {
+      // pending: the switch has not fired
+      'master-1': line(
+        '/var/lib/kha-drill/journal/r9--inject-0.0.json',
+        copy('master-1', 'inject-0.0', 'kube-scheduler'),
+      ),
+      // healed by the switch: verified only; and one already done, and one of another cluster
+      'master-2':
+        line(
+          '/var/lib/kha-drill/journal/r9--inject-1.0.json',
+          copy('master-2', 'inject-1.0', 'etcd'),
+          '{"status":"healed","by":"dead-man\'s switch","at":"2026-12-06T01:02:00.000Z"}',
+        ) +
+        line(
+          '/var/lib/kha-drill/journal/r8--inject-0.0.json',
+          copy('master-2', 'inject-0.0', 'kube-apiserver', 'r8'),
+          '{"status":"done","by":"kha-drill run","at":"2026-12-06T00:02:00.000Z"}',
+        ) +
+        line('/var/lib/kha-drill/journal/x--inject-0.0.json', {
+          ...copy('master-2', 'inject-0.0', 'etcd'),
+          cluster: 'other',
+        }),
+    };
+    cluster.units.set('master-2/etcd', true);
+    let unreadable = '';
+    const remote: Remote = {
+      connect: async () => undefined,
+      close: async () => undefined,
+      exec: async (m: Master, command: string) => {
+        if (command !== readCopiesCommand()) return cluster.exec(m, command);
+        if (m.name === unreadable) return { code: 255, stdout: '', stderr: 'connection refused' };
+        return { code: 0, stdout: copies[m.name] ?? '', stderr: '' };
+      },
+    };
+    const code = await runRecover(elsewhere, { inventory: file, fromMasters: true }, () => remote, noSleep);
+    expect(code, err.join('')).toBe(0);
+    const text = out.join('');
+    expect(text).toMatch(/journal copies on the masters of cluster test-cluster: 3 record\(s\), 2 not done/);
+    expect(text).toMatch(
+      /healed by dead-man's switch at 2026-12-06T01:02:00.000Z \(master's clock\); verifying/,
+    );
+    expect(cluster.units.get('master-1/kube-scheduler')).toBe(true);
+    // each is marked done on its master, by recover
+    const marks = cluster.commands.filter((c) =>
+      c.command.includes("done 'kha-drill recover --from-masters'"),
+    );
+    expect(marks.map((c) => c.master).sort()).toEqual(['master-1', 'master-2']);
+    expect(marks[0]!.command).toContain('.json.status');
+    // nothing of the other cluster, nor the done one, was replayed
+    expect(cluster.commands.some((c) => c.command === 'systemctl start kube-apiserver')).toBe(false);
+    // a master that cannot be read: exit 5, said in one line
+    unreadable = 'master-3';
+    expect(await runRecover(elsewhere, { inventory: file, fromMasters: true }, () => remote, noSleep)).toBe(
+      5,
+    );
+    expect(out.join('')).toMatch(
+      /- master-3: ✗ could not read its journal copies: exited 255: connection refused/,
+    );
   });
 });
