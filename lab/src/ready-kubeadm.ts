@@ -9,7 +9,15 @@ import { LabError } from './errors.js';
 import { MANIFEST_DIR, PENDING_DIR } from './kubeadm.js';
 import { apiserverUrl, COMPONENTS, labPaths, type LabHost } from './layout.js';
 import type { Progress } from './progress.js';
-import { apiserverReady, journalTail, kubectl, leaseHolders, onMaster, until } from './ready.js';
+import {
+  allApiserversReady,
+  apiserverReady,
+  journalTail,
+  kubectl,
+  leaseHolders,
+  onMaster,
+  until,
+} from './ready.js';
 import type { LabState } from './state.js';
 
 interface Item {
@@ -118,20 +126,7 @@ export async function waitKubeadmReady(
         `kube-apiserver ready on ${first.name}; manifests put in place on ${rest.map((m) => m.name).join(', ')}`,
       );
   }
-  try {
-    await until('readyz', left(), async () => {
-      const ready = await Promise.all([
-        ...state.masters.map((m) => apiserverReady(state, apiserverUrl(m.address))),
-        apiserverReady(state),
-      ]);
-      return ready.every(Boolean) ? true : undefined;
-    });
-  } catch {
-    throw new LabError(
-      'the API servers are not all ready, each and through the load balancer (kubectl get --raw /readyz)',
-      4,
-    );
-  }
+  await allApiserversReady(state, left());
   progress.line(`every API server ready, and through the load balancer (${state.lb.address}:6443)`);
   let last: string[] | undefined;
   try {

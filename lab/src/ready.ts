@@ -124,6 +124,25 @@ async function joinApiservers(state: LabState, progress: Progress, left: () => n
   );
 }
 
+/** Every master's API server and the load balancer answer /readyz within `timeoutMs`; else a LabError. */
+export async function allApiserversReady(state: LabState, timeoutMs: number): Promise<void> {
+  try {
+    await until('readyz', timeoutMs, async () => {
+      const ready = await Promise.all([
+        ...state.masters.map((m) => apiserverReady(state, apiserverUrl(m.address))),
+        apiserverReady(state),
+      ]);
+      return ready.every(Boolean) ? true : undefined;
+    });
+  } catch {
+    throw new LabError(
+      'the API servers are not all ready, each and through the load balancer (kubectl get --raw /readyz)',
+      4,
+      `see ${labPaths(state.options.dir).haproxyLog}`,
+    );
+  }
+}
+
 export async function until<T>(
   what: string,
   timeoutMs: number,
@@ -183,21 +202,7 @@ export async function waitReady(state: LabState, progress: Progress, timeoutMs =
   progress.line(
     'every unit active on every master (etcd, kube-apiserver, kube-controller-manager, kube-scheduler)',
   );
-  try {
-    await until('readyz', left(), async () => {
-      const ready = await Promise.all([
-        ...state.masters.map((m) => apiserverReady(state, apiserverUrl(m.address))),
-        apiserverReady(state),
-      ]);
-      return ready.every(Boolean) ? true : undefined;
-    });
-  } catch {
-    throw new LabError(
-      'the API servers are not all ready, each and through the load balancer (kubectl get --raw /readyz)',
-      4,
-      `see ${labPaths(state.options.dir).haproxyLog}`,
-    );
-  }
+  await allApiserversReady(state, left());
   progress.line(`every API server ready, and through the load balancer (${state.lb.address}:6443)`);
   try {
     const holders = await until('leases', left(), async () => {

@@ -90,21 +90,22 @@ function exitWaitS(step: Step): number {
   return 3;
 }
 
-/** The static pod's container whose exit is the fault (static-pod manager); else null. */
-export function faultContainer(step: Step, inventory: Inventory): string | null {
+/**
+ * What records the fault's moment of a service action: systemd's unit (its main process leaving),
+ * or a static pod's container (its exit, by the container runtime); null when nothing does (a
+ * frozen process does not leave: its moment is the signal's delivery, inside the bracket).
+ */
+export function faultRecordOf(
+  step: Step,
+  inventory: Inventory,
+): { kind: 'unit' | 'container'; name: string } | null {
   if (!SERVICE_ACTIONS.has(step.action) || !('service' in step)) return null;
-  if (inventory.services.manager !== 'static-pod') return null;
   if (step.action === 'killService' && step.signal === 'STOP') return null;
-  return inventory.services.units[step.service];
-}
-
-/** The unit whose main process is the fault, when systemd can tell its moment; else null. */
-export function faultUnit(step: Step, inventory: Inventory): string | null {
-  if (!SERVICE_ACTIONS.has(step.action) || !('service' in step)) return null;
-  if (inventory.services.manager !== 'systemd') return null;
-  // a frozen process does not leave: its moment is the signal's delivery, inside the bracket
-  if (step.action === 'killService' && step.signal === 'STOP') return null;
-  return inventory.services.units[step.service];
+  const name = inventory.services.units[step.service];
+  const manager = inventory.services.manager;
+  if (manager === 'systemd') return { kind: 'unit', name };
+  if (manager === 'static-pod') return { kind: 'container', name };
+  return null;
 }
 
 async function momentOnMaster(
@@ -115,9 +116,8 @@ async function momentOnMaster(
   waitS = exitWaitS(step),
 ): Promise<MasterMoment & { provisional?: true }> {
   const end = bracket.end ?? bracket.start;
-  const unit = faultUnit(step, d.inventory);
-  const container = faultContainer(step, d.inventory);
-  if (unit === null && container === null) {
+  const rec = faultRecordOf(step, d.inventory);
+  if (rec === null) {
     const why =
       step.action === 'partition'
         ? 'the partition rules were put in place inside the command'
@@ -130,16 +130,16 @@ async function momentOnMaster(
   let last = 'no record read';
   for (;;) {
     try {
-      const command = unit !== null ? unitRecordCommand(unit) : containerExitsCommand(container!);
+      const unit = rec.kind === 'unit';
+      const command = unit ? unitRecordCommand(rec.name) : containerExitsCommand(rec.name);
       const r = await d.remote.exec(master, command, { timeoutS: 5 });
       if (r.code === 0) {
-        const m =
-          unit !== null
-            ? momentFromUnit(parseUnitRecord(r.stdout), bracket.start)
-            : momentFromContainer(r.stdout, bracket.start);
+        const m = unit
+          ? momentFromUnit(parseUnitRecord(r.stdout), bracket.start)
+          : momentFromContainer(r.stdout, bracket.start);
         if (m !== 'pending') return m;
-        last = unit !== null ? `${unit}'s main process had not left` : `no ${container} container had exited`;
-      } else last = `${unit !== null ? 'systemctl show' : 'crictl'} exited ${r.code}`;
+        last = unit ? `${rec.name}'s main process had not left` : `no ${rec.name} container had exited`;
+      } else last = `${unit ? 'systemctl show' : 'crictl'} exited ${r.code}`;
     } catch (err) {
       last = errorMessage(err);
     }
@@ -150,7 +150,7 @@ async function momentOnMaster(
     ...bracketMoment(
       bracket.start,
       end,
-      `${unit !== null ? 'systemd' : 'the container runtime'} gave no exit moment (${last}): the command's bracket`,
+      `${rec.kind === 'unit' ? 'systemd' : 'the container runtime'} gave no exit moment (${last}): the command's bracket`,
     ),
     provisional: true,
   };
