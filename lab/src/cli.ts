@@ -46,6 +46,7 @@ interface UpFlags {
   retryPeriod: string;
   leaderElectionVerbosity?: string;
   topology: string;
+  peerNet?: boolean;
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -98,6 +99,10 @@ async function run(argv: string[]): Promise<number> {
       'systemd (the components as systemd units) or kubeadm (the real kubelet with containerd runs them as static pods)',
       'systemd',
     )
+    .option(
+      '--peer-net',
+      "a separate peer network for etcd's peer traffic and the API servers' advertise address (198.18.240.0/20, one /28 per --net); SSH and client ports stay on the lab's subnet",
+    )
     .action(async (f: UpFlags) => {
       const o: LabOptions = {
         name: f.name,
@@ -115,6 +120,7 @@ async function run(argv: string[]): Promise<number> {
             ? undefined
             : integer('--leader-election-verbosity', f.leaderElectionVerbosity),
         ...(f.topology === 'systemd' ? {} : { topology: f.topology as 'kubeadm' }),
+        ...(f.peerNet ? { peerNet: true } : {}),
       };
       const { state, readyAfterMs } = await labUp(o, progress);
       const p = labPaths(o.dir);

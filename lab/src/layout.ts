@@ -57,6 +57,12 @@ export interface LabOptions {
    * containerd runs them as static pods; kubeadm.ts)
    */
   topology?: 'systemd' | 'kubeadm' | undefined;
+  /**
+   * A second, separate network for etcd's peer traffic (and the API servers' advertise address):
+   * each master's `eth1` on a bridge of its own, subnet `peerSubnet(net)`. SSH, etcd's client
+   * port and the API servers' port stay on the management network (the lab's /24).
+   */
+  peerNet?: boolean | undefined;
 }
 
 export interface LabHost {
@@ -67,17 +73,32 @@ export interface LabHost {
   netns: string;
   /** veth name on the switch side */
   port: string;
+  /** the master's address on the peer network (`lab up --peer-net`), else absent */
+  peerAddress?: string | undefined;
 }
 
 export const subnet = (net: number): string => `198.18.${net}.0/24`;
 export const laptopAddress = (net: number): string => `198.18.${net}.1`;
 export const lbAddress = (net: number): string => `198.18.${net}.100`;
 export const masterAddress = (net: number, i: number): string => `198.18.${net}.${10 + i}`;
+/**
+ * Peer networks (`lab up --peer-net`) take 198.18.240.0/20, one /28 per lab derived from its
+ * --net (so two labs never share one, as two labs never share a --net): 198.18.(240 + ⌊net/16⌋).
+ * ((net mod 16) × 16)/28, master i at .(base + i). Management subnets therefore stop at --net 239.
+ */
+export const PEER_BLOCK_FIRST_NET = 240;
+export function peerSubnet(net: number): string {
+  return `198.18.${PEER_BLOCK_FIRST_NET + Math.floor(net / 16)}.${(net % 16) * 16}/28`;
+}
+export function peerAddress(net: number, i: number): string {
+  return `198.18.${PEER_BLOCK_FIRST_NET + Math.floor(net / 16)}.${(net % 16) * 16 + i}`;
+}
+export const PEER_PREFIX_LENGTH = 28;
 /** The API servers' service range: virtual, never routed (nothing here runs kube-proxy). */
 export const SERVICE_CIDR = '198.19.0.0/24';
 export const SERVICE_IP = '198.19.0.1';
 
-export function masters(o: Pick<LabOptions, 'name' | 'net' | 'masters'>): LabHost[] {
+export function masters(o: Pick<LabOptions, 'name' | 'net' | 'masters' | 'peerNet'>): LabHost[] {
   return Array.from({ length: o.masters }, (_, k) => {
     const i = k + 1;
     return {
@@ -85,9 +106,13 @@ export function masters(o: Pick<LabOptions, 'name' | 'net' | 'masters'>): LabHos
       address: masterAddress(o.net, i),
       netns: `${o.name}-master-${i}`,
       port: `m${i}`,
+      ...(o.peerNet ? { peerAddress: peerAddress(o.net, i) } : {}),
     };
   });
 }
+
+/** The address etcd's peers and the other masters reach a master at: its peer one if it has one. */
+export const clusterAddress = (m: LabHost): string => m.peerAddress ?? m.address;
 
 export function loadBalancer(o: Pick<LabOptions, 'name' | 'net'>): LabHost {
   return { name: 'lb', address: lbAddress(o.net), netns: `${o.name}-lb`, port: 'lb' };
@@ -99,6 +124,8 @@ export function laptop(o: Pick<LabOptions, 'name' | 'net'>): LabHost {
 }
 
 export const switchNetns = (name: string): string => `${name}-sw`;
+/** the peer network's switch (`lab up --peer-net`) */
+export const peerSwitchNetns = (name: string): string => `${name}-psw`;
 /** machine name of a master's container (its hostname is the master's name) */
 export const machineName = (name: string, host: string): string => `${name}-${host}`;
 

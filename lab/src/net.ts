@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { execa } from 'execa';
-import { LAPTOP_NETNS, type LabHost } from './layout.js';
+import { LAPTOP_NETNS, PEER_PREFIX_LENGTH, type LabHost } from './layout.js';
 
 const NETNS_DIR = '/run/netns';
 
@@ -68,6 +68,35 @@ export async function plug(host: LabHost, switchNs: string, labName: string): Pr
   await ip(['-n', host.netns, 'link', 'set', 'dev', inner, 'up']);
   await ip(['-n', switchNs, 'link', 'set', host.port, 'master', 'br0']);
   await ip(['-n', switchNs, 'link', 'set', host.port, 'up']);
+}
+
+/**
+ * Joins a master to the lab's peer network (`lab up --peer-net`): `eth1` with its peer address,
+ * the other end on the peer switch's bridge. No route but the /28 itself is added, and the laptop
+ * has no leg on it: only the masters reach it.
+ */
+export async function plugPeer(host: LabHost, peerSwitchNs: string): Promise<void> {
+  if (!host.peerAddress) throw new Error(`${host.name} has no peer address`);
+  const outer = `${host.port}p`;
+  await ip([
+    'link',
+    'add',
+    'name',
+    'eth1',
+    'netns',
+    host.netns,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    outer,
+    'netns',
+    peerSwitchNs,
+  ]);
+  await ip(['-n', host.netns, 'addr', 'add', `${host.peerAddress}/${PEER_PREFIX_LENGTH}`, 'dev', 'eth1']);
+  await ip(['-n', host.netns, 'link', 'set', 'dev', 'eth1', 'up']);
+  await ip(['-n', peerSwitchNs, 'link', 'set', outer, 'master', 'br0']);
+  await ip(['-n', peerSwitchNs, 'link', 'set', outer, 'up']);
 }
 
 /** Removes the laptop's leg into one lab (the rest goes with the lab's namespaces). */

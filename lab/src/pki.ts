@@ -112,7 +112,12 @@ export async function makePki(
   ];
   const jobs: Array<Promise<void>> = [];
   for (const m of masters) {
-    const own = [`IP:${m.address}`, `DNS:${m.name}`, ...local];
+    const own = [
+      `IP:${m.address}`,
+      ...(m.peerAddress ? [`IP:${m.peerAddress}`] : []),
+      `DNS:${m.name}`,
+      ...local,
+    ];
     jobs.push(issue(p, `etcd-${m.name}`, `/CN=${m.name}`, own));
     jobs.push(issue(p, `apiserver-${m.name}`, '/CN=kube-apiserver', [...own, ...api]));
     // the kubeadm topology's kubelets: the Node authorizer knows a node by this name and group

@@ -13,6 +13,8 @@ export interface LabState {
   lb: LabHost;
   laptop: LabHost;
   switchNetns: string;
+  /** the peer network (`lab up --peer-net`): its subnet and switch namespace (also in `netns`) */
+  peerNet?: { subnet: string; switchNetns: string };
   /** namespaces this lab made (the laptop's is shared and not listed) */
   netns: string[];
   /** overlay mounts */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { haproxyConfig } from './haproxy.js';
 import { inCgroups } from './cgroup.js';
-import { laptop, loadBalancer, masters, type LabOptions } from './layout.js';
+import { laptop, loadBalancer, masters, peerSubnet, type LabOptions } from './layout.js';
 import { unitText } from './units.js';
 
 const o: LabOptions = {
@@ -74,5 +74,41 @@ describe('the lab layout and units', () => {
     );
     expect(argv.slice(3)).toEqual(['sh', 'systemd-nspawn', '--boot']);
     expect(inCgroups([], ['systemd-nspawn'])).toEqual(['systemd-nspawn']);
+  });
+});
+
+describe('the peer network (lab up --peer-net)', () => {
+  const po: LabOptions = { ...o, peerNet: true };
+  const pms = masters(po);
+
+  it('gives each lab a /28 of its own in 198.18.240.0/20, derived from --net', () => {
+    expect(peerSubnet(7)).toBe('198.18.240.112/28');
+    expect(peerSubnet(64)).toBe('198.18.244.0/28');
+    expect(peerSubnet(239)).toBe('198.18.254.240/28');
+    expect(pms.map((m) => [m.address, m.peerAddress])).toEqual([
+      ['198.18.7.11', '198.18.240.113'],
+      ['198.18.7.12', '198.18.240.114'],
+      ['198.18.7.13', '198.18.240.115'],
+    ]);
+    // one /28 per --net: no two labs share a peer subnet
+    const all = Array.from({ length: 239 }, (_, k) => peerSubnet(k + 1));
+    expect(new Set(all).size).toBe(239);
+    expect(masters(o).every((m) => m.peerAddress === undefined)).toBe(true);
+  });
+
+  it('puts etcd peer URLs and the advertise address on it, client URLs on the management network', () => {
+    const etcd = unitText(po, pms, pms[1]!, 'etcd');
+    expect(etcd).toContain('--listen-peer-urls=https://198.18.240.114:2380');
+    expect(etcd).toContain('--initial-advertise-peer-urls=https://198.18.240.114:2380');
+    expect(etcd).toContain(
+      '--initial-cluster=master-1=https://198.18.240.113:2380,master-2=https://198.18.240.114:2380,master-3=https://198.18.240.115:2380',
+    );
+    expect(etcd).toContain('--listen-client-urls=https://198.18.7.12:2379,https://127.0.0.1:2379');
+    expect(etcd).toContain('--advertise-client-urls=https://198.18.7.12:2379');
+    const api = unitText(po, pms, pms[1]!, 'kube-apiserver');
+    expect(api).toContain('--advertise-address=198.18.240.114');
+    expect(api).toContain('--etcd-servers=https://198.18.7.12:2379');
+    // without --peer-net everything stays on the management network
+    expect(unitText(o, ms, ms[1]!, 'etcd')).toContain('--listen-peer-urls=https://198.18.7.12:2380');
   });
 });

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import {
   apiserverUrl,
+  clusterAddress,
   etcdUrl,
   peerUrl,
   SERVICE_CIDR,
@@ -28,9 +29,10 @@ function etcdArgs(o: LabOptions, all: LabHost[], m: LabHost): string[] {
     '--data-dir=/var/lib/etcd',
     `--listen-client-urls=${etcdUrl(m.address)},https://127.0.0.1:2379`,
     `--advertise-client-urls=${etcdUrl(m.address)}`,
-    `--listen-peer-urls=${peerUrl(m.address)}`,
-    `--initial-advertise-peer-urls=${peerUrl(m.address)}`,
-    `--initial-cluster=${all.map((x) => `${x.name}=${peerUrl(x.address)}`).join(',')}`,
+    // on the peer network when the lab has one (--peer-net), else on the management one
+    `--listen-peer-urls=${peerUrl(clusterAddress(m))}`,
+    `--initial-advertise-peer-urls=${peerUrl(clusterAddress(m))}`,
+    `--initial-cluster=${all.map((x) => `${x.name}=${peerUrl(clusterAddress(x))}`).join(',')}`,
     // ignored once the data dir exists: a restarted member rejoins with its own data
     '--initial-cluster-state=new',
     `--initial-cluster-token=${o.name}`,
@@ -53,7 +55,8 @@ function etcdArgs(o: LabOptions, all: LabHost[], m: LabHost): string[] {
 
 function apiserverArgs(m: LabHost): string[] {
   return [
-    `--advertise-address=${m.address}`,
+    // the address the other masters and the cluster's Service reach this API server at
+    `--advertise-address=${clusterAddress(m)}`,
     '--allow-privileged=true',
     '--authorization-mode=Node,RBAC',
     `--client-ca-file=${PKI}/ca.crt`,

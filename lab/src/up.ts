@@ -34,12 +34,15 @@ import {
   laptop,
   loadBalancer,
   masters as labMasters,
+  PEER_BLOCK_FIRST_NET,
+  peerSubnet,
+  peerSwitchNetns,
   subnet,
   switchNetns,
   type LabOptions,
 } from './layout.js';
 import { inNetns } from './laptop.js';
-import { addNetns, addSwitch, ensureLaptop, laptopAddresses, netnsExists, plug } from './net.js';
+import { addNetns, addSwitch, ensureLaptop, laptopAddresses, netnsExists, plug, plugPeer } from './net.js';
 import { makePki } from './pki.js';
 import { isAlive, spawnDetached } from './proc.js';
 import type { Progress } from './progress.js';
@@ -63,8 +66,11 @@ export function validateOptions(o: LabOptions): void {
       2,
     );
   }
-  if (!Number.isInteger(o.net) || o.net < 1 || o.net > 254)
-    throw new LabError(`--net must be 1 to 254 (the lab's subnet 198.18.<net>.0/24), got ${o.net}`, 2);
+  if (!Number.isInteger(o.net) || o.net < 1 || o.net >= PEER_BLOCK_FIRST_NET)
+    throw new LabError(
+      `--net must be 1 to ${PEER_BLOCK_FIRST_NET - 1} (the lab's subnet 198.18.<net>.0/24; 198.18.${PEER_BLOCK_FIRST_NET}.0/20 holds the labs' peer networks), got ${o.net}`,
+      2,
+    );
   if (!Number.isInteger(o.masters) || o.masters < 1 || o.masters > 9)
     throw new LabError(`--masters must be 1 to 9, got ${o.masters}`, 2);
   const [lease, renew, retry] = [o.leaseDuration, o.renewDeadline, o.retryPeriod].map(seconds) as [
@@ -89,6 +95,11 @@ export function validateOptions(o: LabOptions): void {
   const topology = o.topology ?? 'systemd';
   if (!(TOPOLOGIES as readonly string[]).includes(topology))
     throw new LabError(`--topology must be one of ${TOPOLOGIES.join(', ')}, got ${topology}`, 2);
+  if (o.peerNet && topology === 'kubeadm')
+    throw new LabError(
+      '--peer-net is built for --topology systemd only (the static pods do not take it yet)',
+      2,
+    );
   if (topology === 'kubeadm') {
     // its images hold our builds: a kubelet of the same version, and etcd as a static binary
     if (o.kubernetesBin || o.kubernetes !== 'v1.37.2')
@@ -315,6 +326,7 @@ export async function labUp(
     lb: loadBalancer(o),
     laptop: laptop(o),
     switchNetns: switchNetns(o.name),
+    ...(o.peerNet ? { peerNet: { subnet: peerSubnet(o.net), switchNetns: peerSwitchNetns(o.name) } } : {}),
     netns: [],
     mounts: [],
     pids: {},
@@ -341,7 +353,12 @@ export async function labUp(
       `keys and certificates in ${o.dir} (lab CA, etcd, API servers, components, admin, service accounts)`,
     );
 
-    state.netns = [state.switchNetns, state.lb.netns, ...ms.map((m) => m.netns)];
+    state.netns = [
+      state.switchNetns,
+      ...(state.peerNet ? [state.peerNet.switchNetns] : []),
+      state.lb.netns,
+      ...ms.map((m) => m.netns),
+    ];
     writeState(state);
     await addSwitch(state.switchNetns);
     await ensureLaptop();
@@ -353,6 +370,13 @@ export async function labUp(
     progress.line(
       `network ${subnet(o.net)}: laptop ${state.laptop.address} (namespace ${state.laptop.netns}), load balancer ${state.lb.address}, masters ${ms.map((m) => m.address).join(', ')}; no route leaves it`,
     );
+    if (state.peerNet) {
+      await addSwitch(state.peerNet.switchNetns);
+      for (const m of ms) await plugPeer(m, state.peerNet.switchNetns);
+      progress.line(
+        `peer network ${state.peerNet.subnet} (etcd peers, API servers' advertise address): masters ${ms.map((m) => m.peerAddress).join(', ')}; the laptop has no leg on it`,
+      );
+    }
 
     for (const m of ms) {
       const root = p.root(m.name);

@@ -30,6 +30,8 @@ export interface StartLabOptions {
   etcd?: string;
   /** `lab up --topology` (systemd when unset) */
   topology?: 'systemd' | 'kubeadm';
+  /** `lab up --peer-net`: etcd's peer traffic on a separate network */
+  peerNet?: boolean;
 }
 
 export interface LabMasterInfo {
@@ -42,7 +44,8 @@ export interface LabMasterInfo {
 /** The part of the lab's lab.json the tests read. */
 export interface LabStateFile {
   options: { name: string; net: number; dir: string; kubernetes: string; etcd: string };
-  masters: Array<{ name: string; address: string; netns: string }>;
+  masters: Array<{ name: string; address: string; netns: string; peerAddress?: string }>;
+  peerNet?: { subnet: string; switchNetns: string };
   lb: { address: string; netns: string };
   laptop: { address: string; netns: string };
   switchNetns: string;
@@ -139,6 +142,7 @@ export async function startLab(opts: StartLabOptions = {}): Promise<Lab> {
   if (opts.kubernetesBin) args.push('--kubernetes-bin', opts.kubernetesBin);
   if (etcd) args.push('--etcd', etcd);
   if (opts.topology) args.push('--topology', opts.topology);
+  if (opts.peerNet) args.push('--peer-net');
   const up = await kha(args, {}, 900_000);
   if (up.code !== 0) throw new Error(`lab up failed (exit ${up.code}):\n${up.stdout}\n${up.stderr}`);
   const state = JSON.parse(readFileSync(path.join(dir, 'lab.json'), 'utf8')) as LabStateFile;
