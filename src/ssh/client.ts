@@ -22,6 +22,7 @@ import {
   verifyHostKey,
   type KnownHostEntry,
 } from './known-hosts.js';
+import { certificateVerdict, certifiedKeyTypes, fetchHostCertificates } from './host-cert-fetch.js';
 import { shellQuote } from './quote.js';
 import { startProxyCommand, type ProxyProcess } from './proxy-command.js';
 import { resolveRoute, type SshRoute } from './route.js';
@@ -120,6 +121,15 @@ async function open(
   const address = `${who.host}:${who.port}`;
   const mine = entriesFor(entries, who.host, who.port).filter((e) => e.marker === null);
   let refusal: HostKeyError | undefined;
+  // A host known only through @cert-authority: its certificates, fetched before the connection
+  // with OpenSSH's ssh-keyscan -c (ssh2 cannot negotiate them); the verifier then accepts the key
+  // ssh2's key exchange proves only if one of them certifies exactly that key. ssh-keyscan cannot
+  // follow a jump host or ProxyCommand (`sock`).
+  const cas = certAuthoritiesFor(entries, who.host, who.port);
+  const certificates =
+    mine.length === 0 && cas.length > 0 && !sock
+      ? await fetchHostCertificates(who.host, who.port, settings.connectTimeoutMs)
+      : undefined;
   const hostVerifier = (key: Buffer): boolean => {
     const verdict = verifyHostKey(entries, who.host, who.port, key);
     const details = { master: who.name, address };
@@ -143,20 +153,40 @@ async function open(
       );
       return false;
     }
+    if (cas.length > 0) {
+      const where = `${knownHostsFile}:${cas.map((c) => c.line).join(',')}`;
+      if (sock) {
+        // ssh-keyscan cannot follow a jump host or ProxyCommand to fetch the certificate
+        refusal = new HostKeyError(
+          `host key of ${who.name} (${address}) is vouched for only by @cert-authority (${where}), which kha-drill checks on direct connections only, not through a jump host or ProxyCommand (it presented ${fp})`,
+          details,
+          `verify that fingerprint out of band, then add the plain key to ${knownHostsFile}`,
+        );
+        return false;
+      }
+      const problem = certificateVerdict({
+        fetched: certificates ?? { blobs: [] },
+        host: who.host,
+        kexKey: key,
+        authorities: cas.map((c) => c.key),
+        revoked: entriesFor(entries, who.host, who.port)
+          .filter((e) => e.marker === 'revoked')
+          .map((e) => e.key),
+        now: Date.now() / 1000,
+      });
+      if (problem === undefined) return true;
+      refusal = new HostKeyError(
+        `host key of ${who.name} (${address}) ${fp} is not vouched for by @cert-authority (${where}): ${problem}; refusing to connect`,
+        details,
+        `check the host certificate on the host (ssh-keygen -Lf /etc/ssh/ssh_host_*_key-cert.pub): its CA, principals (${who.host}) and validity`,
+      );
+      return false;
+    }
     if (!settings.strictHostKeyChecking) {
       senv.warn?.(
         `accepting unknown host key of ${who.name} (${address}) ${fp}: ssh.strictHostKeyChecking is off`,
       );
       return true;
-    }
-    const cas = certAuthoritiesFor(entries, who.host, who.port);
-    if (cas.length > 0) {
-      refusal = new HostKeyError(
-        `host key of ${who.name} (${address}) is vouched for only by @cert-authority (${knownHostsFile}:${cas[0]!.line}), which kha-drill cannot check: its SSH library (ssh2) does not negotiate host certificates, so the server showed its plain key ${fp}`,
-        details,
-        `verify that fingerprint out of band (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on the host), then add the plain key: ssh-keyscan -p ${who.port} ${shellQuote(who.host)} >> ${shellQuote(knownHostsFile)}`,
-      );
-      return false;
     }
     refusal = new HostKeyError(
       `host key of ${who.name} (${address}) is unknown: ${missing ? `${knownHostsFile} does not exist` : `no entry for it in ${knownHostsFile}`} (it presented ${fp})`,
@@ -182,8 +212,10 @@ async function open(
   };
   // Offer the key types known for this host first, so a host with an ed25519 and an RSA key
   // presents the one we can check (OpenSSH orders host key algorithms the same way).
+  const certified = certifiedKeyTypes(certificates?.blobs ?? []);
   if (mine.length > 0)
     config.algorithms = { serverHostKey: hostKeyAlgorithmsFor(mine.map((e) => e.keyType)) };
+  else if (certified.length > 0) config.algorithms = { serverHostKey: hostKeyAlgorithmsFor(certified) };
 
   const ssh = new NodeSSH() as unknown as NodeSshLike;
   try {

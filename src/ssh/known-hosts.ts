@@ -2,8 +2,8 @@
  * known_hosts checking, as OpenSSH does it (sshd(8) "SSH_KNOWN_HOSTS FILE FORMAT"):
  * plain host patterns (comma lists, `*`/`?` wildcards, `!` negation), `[host]:port` for
  * non-default ports, hashed `|1|salt|hash` entries (HMAC-SHA1 of the host name keyed by the
- * salt), `@revoked` markers (a matching key is refused) and `@cert-authority` lines (recognised,
- * not usable: see certAuthoritiesFor).
+ * salt), `@revoked` markers (a matching key is refused) and `@cert-authority` lines (found here,
+ * checked against the host's certificate in host-cert.ts).
  */
 import { createHmac } from 'node:crypto';
 
@@ -86,10 +86,9 @@ export function entriesFor(entries: KnownHostEntry[], host: string, port: number
 }
 
 /**
- * `@cert-authority` lines whose host patterns name host:port. kha-drill cannot use them: ssh2
- * (1.17) offers and parses only plain host key algorithms (no `*-cert-v01@openssh.com`), so a
- * server never shows it a certificate to check against the CA. Callers say so instead of
- * calling the host unknown.
+ * `@cert-authority` lines whose host patterns name host:port. ssh2 (1.17) offers and parses only
+ * plain host key algorithms (no `*-cert-v01@openssh.com`), so the certificate is fetched apart
+ * (host-cert-fetch.ts) and must certify the key ssh2's key exchange proved.
  */
 export function certAuthoritiesFor(entries: KnownHostEntry[], host: string, port: number): KnownHostEntry[] {
   return entries.filter((e) => e.marker === 'cert-authority' && hostsFieldMatches(e.hosts, host, port));
