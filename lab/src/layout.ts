@@ -57,6 +57,11 @@ export interface LabOptions {
    * containerd runs them as static pods; kubeadm.ts)
    */
   topology?: 'systemd' | 'kubeadm' | undefined;
+  /**
+   * etcd auth on, and kha-drill as least-privileged users on both sides (etcd-auth.ts): the
+   * inventory then uses them (etcd user and Kubernetes user `kha-drill`, gRPC to etcd)
+   */
+  etcdAuth?: boolean | undefined;
 }
 
 export interface LabHost {
@@ -131,6 +136,8 @@ export function labPaths(dir: string) {
     state: path.join(dir, 'lab.json'),
     inventory: path.join(dir, 'inventory.yaml'),
     kubeconfig: path.join(dir, 'kubeconfig'),
+    /** `--etcd-auth`: the Kubernetes user kha-drill, allowed only to read Leases */
+    khaDrillKubeconfig: path.join(dir, 'kubeconfig-kha-drill'),
     env: path.join(dir, 'env'),
     pki: path.join(dir, 'pki'),
     ssh: path.join(dir, 'ssh'),

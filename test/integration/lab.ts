@@ -30,6 +30,8 @@ export interface StartLabOptions {
   etcd?: string;
   /** `lab up --topology` (systemd when unset) */
   topology?: 'systemd' | 'kubeadm';
+  /** `lab up --etcd-auth`: etcd auth on, the inventory as least-privileged kha-drill users */
+  etcdAuth?: boolean;
 }
 
 export interface LabMasterInfo {
@@ -139,6 +141,7 @@ export async function startLab(opts: StartLabOptions = {}): Promise<Lab> {
   if (opts.kubernetesBin) args.push('--kubernetes-bin', opts.kubernetesBin);
   if (etcd) args.push('--etcd', etcd);
   if (opts.topology) args.push('--topology', opts.topology);
+  if (opts.etcdAuth) args.push('--etcd-auth');
   const up = await kha(args, {}, 900_000);
   if (up.code !== 0) throw new Error(`lab up failed (exit ${up.code}):\n${up.stdout}\n${up.stderr}`);
   const state = JSON.parse(readFileSync(path.join(dir, 'lab.json'), 'utf8')) as LabStateFile;
