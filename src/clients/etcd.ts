@@ -269,7 +269,12 @@ export class EtcdMemberClient implements EtcdMember {
     try {
       body = JSON.parse(res.body);
     } catch {
-      throw new EtcdError(`HTTP ${res.status}: ${res.body.slice(0, 200)}`, this.endpoint, res.latencyMs);
+      // one line: the gateway's plain-text refusal of certificate users under etcd auth ends in "\n"
+      throw new EtcdError(
+        `HTTP ${res.status}: ${res.body.slice(0, 200).trim()}`,
+        this.endpoint,
+        res.latencyMs,
+      );
     }
     if (res.status !== 200) {
       const b = body as { error?: string; message?: string };
