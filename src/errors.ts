@@ -66,6 +66,12 @@ export const ERRORS = {
     exitCode: ExitCode.NotSteady,
     meaning: 'a master, etcd member or API server did not answer',
   },
+  E_ETCD_AUTH: {
+    exitCode: ExitCode.NotSteady,
+    meaning:
+      'etcd refused the etcd user of the client certificate a right kha-drill needs, or its gateway refuses certificate users',
+    hint: 'kha-drill needs readwrite on /kha-drill/probe/ (README: etcd credentials and etcd auth)',
+  },
   E_JOURNAL_PENDING: {
     exitCode: ExitCode.NotSteady,
     meaning: 'a restore journal of the cluster is pending: the cluster may still be degraded',

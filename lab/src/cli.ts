@@ -47,6 +47,7 @@ interface UpFlags {
   leaderElectionVerbosity?: string;
   topology: string;
   peerNet?: boolean;
+  etcdAuth?: boolean;
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -103,6 +104,10 @@ async function run(argv: string[]): Promise<number> {
       '--peer-net',
       "a separate peer network for etcd's peer traffic and the API servers' advertise address (198.18.240.0/20, one /28 per --net); SSH and client ports stay on the lab's subnet",
     )
+    .option(
+      '--etcd-auth',
+      "etcd auth on (every component's certificate an etcd user with role root) and kha-drill as least-privileged users: etcd user kha-drill with readwrite on /kha-drill/probe/ only, Kubernetes user kha-drill that may only read Leases; the inventory uses them",
+    )
     .action(async (f: UpFlags) => {
       const o: LabOptions = {
         name: f.name,
@@ -121,6 +126,7 @@ async function run(argv: string[]): Promise<number> {
             : integer('--leader-election-verbosity', f.leaderElectionVerbosity),
         ...(f.topology === 'systemd' ? {} : { topology: f.topology as 'kubeadm' }),
         ...(f.peerNet ? { peerNet: true } : {}),
+        ...(f.etcdAuth ? { etcdAuth: true } : {}),
       };
       const { state, readyAfterMs } = await labUp(o, progress);
       const p = labPaths(o.dir);
@@ -130,6 +136,9 @@ async function run(argv: string[]): Promise<number> {
           `lab ${o.name} ready in ${(readyAfterMs / 1000).toFixed(1)}s: ${o.masters} masters, Kubernetes ${b?.kubernetesVersion}, etcd ${b?.etcdVersion}`,
           `  inventory  ${p.inventory}`,
           `  kubeconfig ${p.kubeconfig}`,
+          ...(o.etcdAuth
+            ? [`  kubeconfig ${p.khaDrillKubeconfig} (kha-drill: Leases only; the inventory uses it)`]
+            : []),
           `The lab is reachable only from the laptop namespace ${LAPTOP_NETNS}; run things there with kha-drill lab exec, e.g.`,
           `  kha-drill lab exec --dir ${o.dir} -- kubectl get lease -n kube-system`,
           `  kha-drill lab exec --dir ${o.dir} -- kha-drill run scheduler-failover -i ${p.inventory}`,

@@ -29,9 +29,11 @@ export function inventoryYaml(s: LabState): string {
       knownHosts: p.knownHosts,
       strictHostKeyChecking: true,
     },
-    etcd: { tls: { ca: k.ca, cert: k.cert('admin'), key: k.key('admin') } },
+    etcd: o.etcdAuth
+      ? { transport: 'grpc', tls: { ca: k.ca, cert: k.cert('kha-drill'), key: k.key('kha-drill') } }
+      : { tls: { ca: k.ca, cert: k.cert('admin'), key: k.key('admin') } },
     kubernetes: {
-      kubeconfig: p.kubeconfig,
+      kubeconfig: o.etcdAuth ? p.khaDrillKubeconfig : p.kubeconfig,
       loadBalancer: apiserverUrl(s.lb.address),
       leaderElection: {
         leaseDuration: o.leaseDuration,
@@ -53,6 +55,9 @@ export function inventoryYaml(s: LabState): string {
     : '';
   return (
     `# kha-drill lab "${o.name}" (${o.masters} masters${o.topology === 'kubeadm' ? ', kubeadm topology: kubelet, containerd, static pods' : ''}; ${versions}), written by \`kha-drill lab up\`.\n` +
+    (o.etcdAuth
+      ? '# etcd auth on (--etcd-auth): kha-drill runs as the etcd user kha-drill (readwrite on /kha-drill/probe/ only, over gRPC)\n# and the Kubernetes user kha-drill (get/list/watch Leases in kube-system only).\n'
+      : '') +
     `# Reachable only from the laptop namespace ${LAPTOP_NETNS}: kha-drill lab exec -- kha-drill run … -i ${p.inventory}\n` +
     stringify(doc)
   );
@@ -67,6 +72,20 @@ export function laptopKubeconfig(s: LabState): string {
     user: 'kubernetes-admin',
     cert: k.cert('admin'),
     key: k.key('admin'),
+    embed: false,
+  });
+}
+
+/** `--etcd-auth`: the Kubernetes user kha-drill by its client certificate. */
+export function khaDrillKubeconfig(s: LabState): string {
+  const k = pkiFiles(labPaths(s.options.dir).pki);
+  return kubeconfigText({
+    cluster: s.options.name,
+    server: apiserverUrl(s.lb.address),
+    ca: k.ca,
+    user: 'kha-drill',
+    cert: k.cert('kha-drill'),
+    key: k.key('kha-drill'),
     embed: false,
   });
 }

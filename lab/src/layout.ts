@@ -63,6 +63,11 @@ export interface LabOptions {
    * port and the API servers' port stay on the management network (the lab's /24).
    */
   peerNet?: boolean | undefined;
+  /**
+   * etcd auth on, and kha-drill as least-privileged users on both sides (etcd-auth.ts): the
+   * inventory then uses them (etcd user and Kubernetes user `kha-drill`, gRPC to etcd)
+   */
+  etcdAuth?: boolean | undefined;
 }
 
 export interface LabHost {
@@ -158,6 +163,8 @@ export function labPaths(dir: string) {
     state: path.join(dir, 'lab.json'),
     inventory: path.join(dir, 'inventory.yaml'),
     kubeconfig: path.join(dir, 'kubeconfig'),
+    /** `--etcd-auth`: the Kubernetes user kha-drill, allowed only to read Leases */
+    khaDrillKubeconfig: path.join(dir, 'kubeconfig-kha-drill'),
     env: path.join(dir, 'env'),
     pki: path.join(dir, 'pki'),
     ssh: path.join(dir, 'ssh'),

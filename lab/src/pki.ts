@@ -90,7 +90,7 @@ export async function makePki(
   dir: string,
   masters: LabHost[],
   lb: LabHost,
-  opts: { kubelets?: boolean } = {},
+  opts: { kubelets?: boolean; khaDrill?: boolean } = {},
 ): Promise<Pki> {
   const p = pkiFiles(dir);
   rmSync(dir, { recursive: true, force: true });
@@ -126,6 +126,8 @@ export async function makePki(
   }
   jobs.push(issue(p, 'apiserver-etcd-client', '/CN=kube-apiserver-etcd-client', []));
   jobs.push(issue(p, 'admin', '/O=system:masters/CN=kubernetes-admin', []));
+  // --etcd-auth: kha-drill's own client certificate; its CN is its etcd user and Kubernetes user
+  if (opts.khaDrill) jobs.push(issue(p, 'kha-drill', '/CN=kha-drill', []));
   jobs.push(issue(p, 'kube-controller-manager', '/CN=system:kube-controller-manager', []));
   jobs.push(issue(p, 'kube-scheduler', '/CN=system:kube-scheduler', []));
   jobs.push(

@@ -22,7 +22,8 @@ import { execa } from 'execa';
 import { CRI_TOOLS_VERSION, ensureBuilt, ETCD_BINARIES, KUBERNETES_BINARIES, supported } from './build.js';
 import { labDown } from './down.js';
 import { LabError } from './errors.js';
-import { inventoryYaml, labEnv, laptopKubeconfig } from './files.js';
+import { enableEtcdAuth } from './etcd-auth.js';
+import { inventoryYaml, khaDrillKubeconfig, labEnv, laptopKubeconfig } from './files.js';
 import { haproxyConfig } from './haproxy.js';
 import { isMasterProcess, mountOverlay, startMaster, writeMasterFiles, type MasterBinaries } from './host.js';
 import { ensureImages, type ImageRefs } from './images.js';
@@ -98,6 +99,11 @@ export function validateOptions(o: LabOptions): void {
   if (o.peerNet && topology === 'kubeadm')
     throw new LabError(
       '--peer-net is built for --topology systemd only (the static pods do not take it yet)',
+      2,
+    );
+  if (o.etcdAuth && topology === 'kubeadm')
+    throw new LabError(
+      '--etcd-auth is built and tested for the systemd topology only; drop --topology kubeadm',
       2,
     );
   if (topology === 'kubeadm') {
@@ -309,6 +315,7 @@ export async function labUp(
     p.state,
     p.inventory,
     p.kubeconfig,
+    p.khaDrillKubeconfig,
     p.env,
     p.pki,
     p.ssh,
@@ -348,7 +355,7 @@ export async function labUp(
       known.push(`${m.address} ${pub.split(' ').slice(0, 2).join(' ')}`);
     }
     writeFileSync(p.knownHosts, known.join('\n') + '\n');
-    const pki = await makePki(p.pki, ms, state.lb, { kubelets: kubeadm });
+    const pki = await makePki(p.pki, ms, state.lb, { kubelets: kubeadm, khaDrill: o.etcdAuth === true });
     progress.line(
       `keys and certificates in ${o.dir} (lab CA, etcd, API servers, components, admin, service accounts)`,
     );
@@ -403,6 +410,7 @@ export async function labUp(
     writeState(state);
 
     writeFileSync(p.kubeconfig, laptopKubeconfig(state), { mode: 0o600 });
+    if (o.etcdAuth) writeFileSync(p.khaDrillKubeconfig, khaDrillKubeconfig(state), { mode: 0o600 });
     writeFileSync(p.inventory, inventoryYaml(state));
     writeFileSync(
       p.env,
@@ -422,6 +430,7 @@ export async function labUp(
       }
     }
     await (kubeadm ? waitKubeadmReady(state, progress) : waitReady(state, progress));
+    if (o.etcdAuth) await enableEtcdAuth(state, progress);
     const readyAfterMs = performance.now() - t0;
     state.readyAt = new Date().toISOString();
     state.readyAfterMs = Math.round(readyAfterMs);

@@ -1,3 +1,4 @@
+import { createServer as httpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compareU64, EtcdCluster, EtcdMemberClient, memberIdHex, prefixRangeEnd } from './etcd.js';
@@ -48,6 +49,26 @@ describe('EtcdMemberClient against a frozen member', () => {
     expect(s.errors[0]).toMatch(/no answer within 150 ms/);
     expect(took).toBeGreaterThanOrEqual(140);
     expect(took).toBeLessThan(1000);
+  });
+
+  it("the gateway's plain-text refusal under etcd auth is one line", async () => {
+    const refusing = httpServer((_req, res) => {
+      res.writeHead(400, { 'content-type': 'text/plain' });
+      res.end(
+        'CommonName of client sending a request against gateway will be ignored and not used as expected\n',
+      );
+    });
+    await new Promise<void>((r) => refusing.listen(0, '127.0.0.1', r));
+    const addr = refusing.address();
+    const client = new EtcdMemberClient(
+      `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`,
+    );
+    const s = await client.status({ timeoutMs: 1000 });
+    client.close();
+    await new Promise((r) => refusing.close(r));
+    expect(s.errors).toEqual([
+      'HTTP 400: CommonName of client sending a request against gateway will be ignored and not used as expected',
+    ]);
   });
 
   it('a refused member is an error row at once', async () => {

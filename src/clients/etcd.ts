@@ -1,6 +1,7 @@
 /**
  * etcd v3 clients through etcd's JSON gRPC gateway (`POST /v3/...` on the client port, etcd
- * 3.4+), one client per member: every call goes to exactly that member and carries a hard
+ * 3.4+), one client per member (`etcd-grpc.ts` is the same interface over gRPC, which etcd's
+ * auth needs for client-certificate users): every call goes to exactly that member and carries a hard
  * deadline, so a frozen member answers "timeout" instead of hanging (NOTES.md). 64-bit values
  * stay decimal strings and are compared as BigInt; member ids are shown in hex as etcdctl does.
  */
@@ -103,8 +104,36 @@ export class EtcdError extends Error {
   }
 }
 
-/** Talks to one etcd member only. */
-export class EtcdMemberClient {
+/**
+ * What kha-drill asks of one etcd member, whatever the transport (`etcd.transport`). Calls throw
+ * EtcdError, except status(), which reports failures in its `errors`.
+ */
+export interface EtcdMember {
+  readonly endpoint: string;
+  status(options?: EtcdCallOptions): Promise<MemberStatus>;
+  memberList(options?: EtcdCallOptions): Promise<MemberInfo[]>;
+  put(
+    key: string,
+    value: string,
+    options?: EtcdCallOptions & { lease?: string },
+  ): Promise<{ revision: string; latencyMs: number }>;
+  leaseGrant(ttlS: number, options?: EtcdCallOptions): Promise<string>;
+  leaseKeepAlive(id: string, options?: EtcdCallOptions): Promise<number>;
+  leaseRevoke(id: string, options?: EtcdCallOptions): Promise<void>;
+  deletePrefix(prefix: string, options?: EtcdCallOptions): Promise<number>;
+  countPrefix(prefix: string, options?: EtcdCallOptions): Promise<number>;
+  /** frees the connections; the client stays usable (it connects again) */
+  close(): void;
+}
+
+/** Makes the client of one member (the transport's constructor). */
+export type EtcdConnect = (endpoint: string, tls?: TlsMaterial) => EtcdMember;
+
+/** The JSON gateway client: the default transport. */
+export const gatewayConnect: EtcdConnect = (endpoint, tls) => new EtcdMemberClient(endpoint, tls);
+
+/** Talks to one etcd member only, through its JSON gateway. */
+export class EtcdMemberClient implements EtcdMember {
   readonly endpoint: string;
   private readonly tls: TlsMaterial | undefined;
   private agent: http.Agent;
@@ -240,7 +269,12 @@ export class EtcdMemberClient {
     try {
       body = JSON.parse(res.body);
     } catch {
-      throw new EtcdError(`HTTP ${res.status}: ${res.body.slice(0, 200)}`, this.endpoint, res.latencyMs);
+      // one line: the gateway's plain-text refusal of certificate users under etcd auth ends in "\n"
+      throw new EtcdError(
+        `HTTP ${res.status}: ${res.body.slice(0, 200).trim()}`,
+        this.endpoint,
+        res.latencyMs,
+      );
     }
     if (res.status !== 200) {
       const b = body as { error?: string; message?: string };
@@ -252,11 +286,15 @@ export class EtcdMemberClient {
 
 /** The members of one cluster, each with its own client, plus failover for writes. */
 export class EtcdCluster {
-  readonly members: { name: string; client: EtcdMemberClient }[];
+  readonly members: { name: string; client: EtcdMember }[];
   private preferred = 0;
 
-  constructor(members: { name: string; endpoint: string }[], tls?: TlsMaterial) {
-    this.members = members.map((m) => ({ name: m.name, client: new EtcdMemberClient(m.endpoint, tls) }));
+  constructor(
+    members: { name: string; endpoint: string }[],
+    tls?: TlsMaterial,
+    connect: EtcdConnect = gatewayConnect,
+  ) {
+    this.members = members.map((m) => ({ name: m.name, client: connect(m.endpoint, tls) }));
   }
 
   /** Status of every member in parallel; a member that fails is a row with its error. */
@@ -271,7 +309,7 @@ export class EtcdCluster {
    * the last that failed), until one succeeds or the overall deadline passes. Throws the last error.
    */
   async withAnyMember<T>(
-    op: (client: EtcdMemberClient, name: string) => Promise<T>,
+    op: (client: EtcdMember, name: string) => Promise<T>,
     deadlineMs: number,
   ): Promise<T> {
     const until = performance.now() + deadlineMs;
@@ -303,9 +341,9 @@ export class EtcdCluster {
 /** One status call to one member endpoint. */
 export async function memberStatus(
   endpoint: string,
-  options: EtcdCallOptions & { tls?: TlsMaterial } = {},
+  options: EtcdCallOptions & { tls?: TlsMaterial; connect?: EtcdConnect } = {},
 ): Promise<MemberStatus> {
-  const client = new EtcdMemberClient(endpoint, options.tls);
+  const client = (options.connect ?? gatewayConnect)(endpoint, options.tls);
   try {
     return await client.status(options);
   } finally {

@@ -8,8 +8,13 @@ export {
   memberStatus,
   prefixRangeEnd,
   type EtcdCallOptions,
+  type EtcdConnect,
+  type EtcdMember,
   type MemberStatus,
 } from './etcd.js';
+export { EtcdGrpcMemberClient } from './etcd-grpc.js';
+export { etcdConnect, type EtcdTransport } from './etcd-transport.js';
+export { checkEtcdWriteAccess, etcdUserOf, PROBE_PREFIX } from './etcd-access.js';
 export { etcdClusterFor, etcdTlsFor, kubeClientFor, kubeConnectionFor } from './inventory.js';
 export { HttpError, httpRequest, type HttpRequest, type HttpResponse } from './http.js';
 export {

@@ -5,6 +5,7 @@
  */
 import type { Inventory } from '../config/schema.js';
 import { EtcdCluster } from './etcd.js';
+import { etcdConnect } from './etcd-transport.js';
 import { KubeClient } from './kube.js';
 import { loadKubeconfig, type KubeConnection } from './kubeconfig.js';
 import { loadTlsFiles, type TlsMaterial } from './tls.js';
@@ -23,6 +24,7 @@ export function etcdClusterFor(
   return new EtcdCluster(
     inventory.masters.map((m) => ({ name: m.name, endpoint: m.etcd })),
     tls,
+    etcdConnect(inventory.etcd?.transport),
   );
 }
 

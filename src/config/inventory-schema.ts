@@ -77,6 +77,12 @@ export const EtcdSettings = z
     tls: TlsFiles.optional().describe(
       'Client TLS for etcd. Unset fields fall back to ETCDCTL_CACERT, ETCDCTL_CERT, ETCDCTL_KEY.',
     ),
+    transport: z
+      .enum(['gateway', 'grpc'])
+      .optional()
+      .describe(
+        "How kha-drill talks to etcd (default gateway). gateway: etcd's HTTP/JSON gateway (less CPU per call). grpc: needed when etcd auth is enabled and kha-drill authenticates as an etcd user by its client certificate (the gateway refuses those).",
+      ),
   })
   .describe('How kha-drill reaches etcd.');
 

@@ -4,7 +4,9 @@
  */
 import type { Inventory, Master } from '../config/schema.js';
 import { parseDuration, parseDurationMs } from '../text/duration.js';
-import { EtcdCluster, memberStatus } from '../clients/etcd.js';
+import { EtcdCluster, memberStatus, type EtcdConnect } from '../clients/etcd.js';
+import { checkEtcdWriteAccess, etcdUserOf, PROBE_PREFIX } from '../clients/etcd-access.js';
+import { etcdConnect } from '../clients/etcd-transport.js';
 import { checkLeaseAccess, KubeApiError, KubeClient, kubeAccessError } from '../clients/kube.js';
 import { loadKubeconfig, type KubeConnection } from '../clients/kubeconfig.js';
 import { probeKube } from '../clients/probe.js';
@@ -95,6 +97,7 @@ export class SshRemote implements Remote {
 export class LiveClusterView implements ClusterView {
   private readonly etcdCluster: EtcdCluster;
   private readonly etcdTls: TlsMaterial;
+  private readonly etcdConnect: EtcdConnect;
   private readonly kube: KubeClient;
   readonly conn: KubeConnection;
 
@@ -104,9 +107,11 @@ export class LiveClusterView implements ClusterView {
     cwd?: string,
   ) {
     this.etcdTls = loadTlsFiles(inventory.etcd.tls);
+    this.etcdConnect = etcdConnect(inventory.etcd.transport);
     this.etcdCluster = new EtcdCluster(
       inventory.masters.map((m) => ({ name: m.name, endpoint: m.etcd })),
       this.etcdTls,
+      this.etcdConnect,
     );
     const k = inventory.kubernetes;
     this.conn = loadKubeconfig({
@@ -142,7 +147,8 @@ export class LiveClusterView implements ClusterView {
       list,
       async (m) => {
         for (const url of m.clientURLs) {
-          if ((await memberStatus(url, { tls: this.etcdTls, timeoutMs: 2000 })).ok) return true;
+          if ((await memberStatus(url, { tls: this.etcdTls, timeoutMs: 2000, connect: this.etcdConnect })).ok)
+            return true;
         }
         return false;
       },
@@ -177,6 +183,20 @@ export class LiveClusterView implements ClusterView {
     if (r.status === 401)
       throw kubeAccessError(new KubeApiError('Unauthorized', 401), this.conn, url, '/readyz');
     return r.ok ? { ok: true } : { ok: false, error: r.error ?? `HTTP ${r.status}` };
+  }
+
+  /** The etcd user's right to the write probe's prefix (E_ETCD_AUTH, exit 3, when refused). */
+  checkEtcdWriteAccess(runId: string): Promise<void> {
+    return checkEtcdWriteAccess(this.etcdCluster, {
+      prefix: PROBE_PREFIX,
+      key: `${PROBE_PREFIX}${runId}/preflight`,
+      user: etcdUserOf(this.etcdTls.cert),
+    });
+  }
+
+  /** The etcd user named by the client certificate (its CN), for messages. */
+  etcdUser(): string | undefined {
+    return etcdUserOf(this.etcdTls.cert);
   }
 
   checkLeaseAccess(refs: readonly string[]): Promise<void> {

@@ -59,6 +59,13 @@ export interface ClusterView {
    */
   checkLeaseAccess?(refs: readonly string[]): Promise<void>;
   /**
+   * Throws E_ETCD_AUTH (exit 3) when etcd refuses the etcd user a put, count or delete under the
+   * write probe's prefix (`runId` names the one key it tries); other failures are left to the checks.
+   */
+  checkEtcdWriteAccess?(runId: string): Promise<void>;
+  /** The etcd user the client certificate stands for (its CN), for messages. */
+  etcdUser?(): string | undefined;
+  /**
    * Each master's peer addresses from etcd's member list, names resolved: what partition and
    * heal cut. Fakes may leave it out; partition then falls back to the inventory host.
    */

@@ -3,7 +3,7 @@
  * client per server (load balancer and each API server, kubeconfig credentials), health probes
  * with the same credentials. Kept across --watch refreshes; close() frees the connections.
  */
-import { EtcdMemberClient } from '../clients/etcd.js';
+import { gatewayConnect, type EtcdConnect, type EtcdMember } from '../clients/etcd.js';
 import { KubeClient } from '../clients/kube.js';
 import type { KubeConnection } from '../clients/kubeconfig.js';
 import { probeKube } from '../clients/probe.js';
@@ -11,18 +11,19 @@ import type { TlsMaterial } from '../clients/tls.js';
 import type { StatusMaster, StatusProbes } from './gather.js';
 
 export class StatusClients implements StatusProbes {
-  private readonly etcd = new Map<string, EtcdMemberClient>();
+  private readonly etcd = new Map<string, EtcdMember>();
   private readonly kube = new Map<string, KubeClient>();
 
   constructor(
     private readonly etcdTls: TlsMaterial,
     private readonly conn: KubeConnection,
+    private readonly connect: EtcdConnect = gatewayConnect,
   ) {}
 
   etcdStatus(master: StatusMaster, timeoutMs: number) {
     let client = this.etcd.get(master.etcd);
     if (!client) {
-      client = new EtcdMemberClient(master.etcd, this.etcdTls);
+      client = this.connect(master.etcd, this.etcdTls);
       this.etcd.set(master.etcd, client);
     }
     return client.status({ timeoutMs });

@@ -7,13 +7,15 @@
  */
 import { parseDurationMs } from '../text/duration.js';
 import { EtcdCluster } from '../clients/etcd.js';
+import { PROBE_PREFIX } from '../clients/etcd-access.js';
+import { etcdConnect } from '../clients/etcd-transport.js';
 import { errorMessage } from '../clients/http.js';
 import type { EventSink } from '../timeline/timeline.js';
 import { startPolling } from './loop.js';
 import { etcdTlsOf } from './kube-context.js';
 import type { StopWatcher, WatcherContext } from './types.js';
 
-export const PROBE_PREFIX = '/kha-drill/probe/';
+export { PROBE_PREFIX };
 
 /** What the probe needs from the cluster (tests pass fakes). */
 export interface WriteTarget {
@@ -164,6 +166,7 @@ export function startEtcdWriteWatcher(
   const cluster = new EtcdCluster(
     ctx.inventory.masters.map((m) => ({ name: m.name, endpoint: m.etcd })),
     etcdTlsOf(ctx),
+    etcdConnect(ctx.inventory.etcd?.transport),
   );
   return watchEtcdWrites(ctx.timeline, clusterWriteTarget(cluster), {
     runId: ctx.runId,

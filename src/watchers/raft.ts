@@ -3,7 +3,8 @@
  * deadline per call, no overlapping polls). A member that does not answer is an ok:false event
  * and a `blind` window for that member until it answers again.
  */
-import { EtcdMemberClient, type MemberStatus } from '../clients/etcd.js';
+import type { MemberStatus } from '../clients/etcd.js';
+import { etcdConnect } from '../clients/etcd-transport.js';
 import type { NewEvent } from '../timeline/events.js';
 import type { EventSink } from '../timeline/timeline.js';
 import { parseDurationMs } from '../text/duration.js';
@@ -97,9 +98,10 @@ export function startRaftWatcher(
   ctx: WatcherContext,
 ): StopWatcher {
   const tls = etcdTlsOf(ctx);
+  const connect = etcdConnect(ctx.inventory.etcd?.transport);
   const members = ctx.inventory.masters.map((m) => ({
     name: m.name,
-    source: new EtcdMemberClient(m.etcd, tls),
+    source: connect(m.etcd, tls),
   }));
   return watchRaft(ctx.timeline, members, {
     intervalMs: parseDurationMs(spec.interval ?? '100ms'),

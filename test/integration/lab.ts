@@ -32,6 +32,8 @@ export interface StartLabOptions {
   topology?: 'systemd' | 'kubeadm';
   /** `lab up --peer-net`: etcd's peer traffic on a separate network */
   peerNet?: boolean;
+  /** `lab up --etcd-auth`: etcd auth on, the inventory as least-privileged kha-drill users */
+  etcdAuth?: boolean;
 }
 
 export interface LabMasterInfo {
@@ -143,6 +145,7 @@ export async function startLab(opts: StartLabOptions = {}): Promise<Lab> {
   if (etcd) args.push('--etcd', etcd);
   if (opts.topology) args.push('--topology', opts.topology);
   if (opts.peerNet) args.push('--peer-net');
+  if (opts.etcdAuth) args.push('--etcd-auth');
   const up = await kha(args, {}, 900_000);
   if (up.code !== 0) throw new Error(`lab up failed (exit ${up.code}):\n${up.stdout}\n${up.stderr}`);
   const state = JSON.parse(readFileSync(path.join(dir, 'lab.json'), 'utf8')) as LabStateFile;

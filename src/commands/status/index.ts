@@ -7,6 +7,7 @@ import path from 'node:path';
 import { STOP_SIGNALS, type Context } from '../../context.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { checkLeaseAccess } from '../../clients/kube.js';
+import { etcdConnect, type EtcdTransport } from '../../clients/etcd-transport.js';
 import { KubeconfigError, loadKubeconfig, type KubeConnection } from '../../clients/kubeconfig.js';
 import { loadTlsFiles, type TlsMaterial } from '../../clients/tls.js';
 import { MAX_DURATION_TEXT, isTooLong, parseDurationMs } from '../../text/duration.js';
@@ -65,6 +66,7 @@ export const exitCodeOf = (r: Pick<StatusReport, 'healthy'>): number =>
 interface Setup {
   target: StatusTarget;
   etcdTls: TlsMaterial;
+  etcdTransport: EtcdTransport | undefined;
   conn: KubeConnection;
 }
 
@@ -133,6 +135,7 @@ export function setupStatus(ctx: Context, opts: StatusOptions): Setup {
       timeoutMs,
     },
     etcdTls,
+    etcdTransport: inventory.etcd.transport,
     conn,
   };
 }
@@ -154,7 +157,7 @@ export async function runStatus(ctx: Context, opts: StatusOptions): Promise<numb
     setup.target.leases,
     setup.target.timeoutMs,
   );
-  const clients = new StatusClients(setup.etcdTls, setup.conn);
+  const clients = new StatusClients(setup.etcdTls, setup.conn, etcdConnect(setup.etcdTransport));
   try {
     if (intervalMs === undefined) {
       const gathered = gatherStatus(setup.target, clients);

@@ -5,6 +5,7 @@
  * watchers' first observations.
  */
 import type { Drill, Inventory } from '../../config/schema.js';
+import { gatewayAuthError, gatewayRefusesCertUser } from '../../clients/etcd-access.js';
 import { KhaError, errorMessage, type ErrorCode } from '../../errors.js';
 import type { Baseline } from '../conditions.js';
 import type { RunInput, RunPorts, RunTimeline } from '../deps.js';
@@ -76,6 +77,8 @@ export async function preflight(
     );
 
   const bad = (await view.etcd()).filter((m) => !m.ok);
+  // etcd auth on and the JSON gateway asked: every member refuses alike, and it is a setting
+  if (bad.some((m) => gatewayRefusesCertUser(m.error ?? ''))) throw gatewayAuthError(view.etcdUser?.());
   if (bad.length) {
     const list = bad.map((m) => {
       const endpoint = inventory.masters.find((x) => x.name === m.master)?.etcd ?? '?';
@@ -91,6 +94,9 @@ export async function preflight(
   const lb = await view.loadBalancer();
   if (!lb.ok) apiBad.push(`load balancer (${inventory.kubernetes.loadBalancer}): ${lb.error ?? 'not ready'}`);
   if (apiBad.length) throw notSteady('E_PREFLIGHT', `preflight: not answering:\n  ${apiBad.join('\n  ')}`);
+  // the etcd user's rights, when the drill writes: a refusal is E_ETCD_AUTH (exit 3), not a
+  // write outage measured through the whole drill
+  if (drill.watchers.etcdWrite) await view.checkEtcdWriteAccess?.(input.runId);
   // the kubeconfig's credential and rights, before anything is touched: a 401 or 403 here is
   // bad input (E_KUBE_AUTH, exit 2), not a watcher that stays blind through the drill
   await view.checkLeaseAccess?.(drill.watchers.lease?.leases ?? []);
