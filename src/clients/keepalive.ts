@@ -220,6 +220,7 @@ export class KeepAliveHttp {
   private readonly invalid: string | null = null;
   private readonly idle: Connection[] = [];
   private readonly all = new Set<Connection>();
+  private context: tls.SecureContext | undefined;
 
   constructor(
     url: string,
@@ -349,10 +350,16 @@ export class KeepAliveHttp {
 
   private tlsOptions(): tls.ConnectionOptions {
     const t = this.tlsMaterial ?? {};
-    const o: tls.ConnectionOptions = { host: this.host, port: this.port };
-    if (t.ca) o.ca = t.ca;
-    if (t.cert) o.cert = t.cert;
-    if (t.key) o.key = t.key;
+    // the CA, certificate and key parsed once: a member that is down is dialled every poll, and
+    // a fresh context per dial cost more CPU than every other request of etcd-leader-kill
+    if (!this.context) {
+      const material: tls.SecureContextOptions = {};
+      if (t.ca) material.ca = t.ca;
+      if (t.cert) material.cert = t.cert;
+      if (t.key) material.key = t.key;
+      this.context = tls.createSecureContext(material);
+    }
+    const o: tls.ConnectionOptions = { host: this.host, port: this.port, secureContext: this.context };
     if (t.insecure) o.rejectUnauthorized = false;
     // SNI (and the name checked) as https sends it: the given server name, else the host unless an IP
     const servername = t.serverName ?? (net.isIP(this.host) ? undefined : this.host);
