@@ -5,8 +5,8 @@
  * deadline, so a frozen member answers "timeout" instead of hanging (NOTES.md). 64-bit values
  * stay decimal strings and are compared as BigInt; member ids are shown in hex as etcdctl does.
  */
-import type http from 'node:http';
-import { errorMessage, httpRequest, keepAliveAgent } from './http.js';
+import { errorMessage } from './http.js';
+import { KeepAliveHttp } from './keepalive.js';
 import type { TlsMaterial } from './tls.js';
 
 export interface MemberStatus {
@@ -135,13 +135,11 @@ export const gatewayConnect: EtcdConnect = (endpoint, tls) => new EtcdMemberClie
 /** Talks to one etcd member only, through its JSON gateway. */
 export class EtcdMemberClient implements EtcdMember {
   readonly endpoint: string;
-  private readonly tls: TlsMaterial | undefined;
-  private agent: http.Agent;
+  private readonly http: KeepAliveHttp;
 
   constructor(endpoint: string, tls?: TlsMaterial) {
     this.endpoint = endpoint.replace(/\/+$/, '');
-    this.tls = tls;
-    this.agent = keepAliveAgent(this.endpoint, tls);
+    this.http = new KeepAliveHttp(this.endpoint, tls);
   }
 
   /** `etcdctl endpoint status` for this member. Never throws: failures are in `errors`. */
@@ -242,8 +240,7 @@ export class EtcdMemberClient implements EtcdMember {
 
   /** Frees the keep-alive connections. */
   close(): void {
-    this.agent.destroy();
-    this.agent = keepAliveAgent(this.endpoint, this.tls);
+    this.http.close();
   }
 
   private async call(
@@ -253,14 +250,12 @@ export class EtcdMemberClient implements EtcdMember {
   ): Promise<{ body: unknown; latencyMs: number }> {
     let res;
     try {
-      res = await httpRequest({
-        url: this.endpoint + path,
+      res = await this.http.request({
+        path,
         method: 'POST',
         body: JSON.stringify(payload),
         timeoutMs: options.timeoutMs ?? 1000,
-        tls: this.tls,
-        agent: this.agent,
-        signal: options.signal,
+        ...(options.signal ? { signal: options.signal } : {}),
       });
     } catch (err) {
       throw new EtcdError(errorMessage(err), this.endpoint, (err as { latencyMs?: number }).latencyMs ?? 0);

@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import type http from 'node:http';
 import type https from 'node:https';
+import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { errorMessage } from '../errors.js';
 import { setSafeTimeout, type SafeTimer } from '../time/timer.js';
@@ -45,6 +46,9 @@ export type KubeAuthSource =
       userFields: Record<string, unknown>;
       /** the folder of that file (kubectl resolves relative paths against it) */
       baseOfUser: string;
+      /** the selected cluster's raw fields and the folder of the file defining it */
+      clusterFields?: Record<string, unknown>;
+      baseOfCluster?: string;
       describe: string;
     }
   | {
@@ -73,16 +77,24 @@ export class KubeAuth implements KubeAuthenticator {
   private kc: Promise<LibKubeConfig> | undefined;
   private cached: { state: KubeAuthState; until: number } | undefined;
   private pending: Promise<KubeAuthState> | undefined;
+  /** a static credential read without the library (see staticOptions), else null */
+  private readonly plain: boolean;
 
   constructor(
     private readonly source: KubeAuthSource,
     private readonly now: () => number = () => performance.now(),
     private readonly applyTimeoutMs = APPLY_TIMEOUT_MS,
+    /** `always`: the library even for a static credential (tests compare the two) */
+    library: 'when-needed' | 'always' = 'when-needed',
   ) {
-    // the library takes 0.3-1 s to import (its generated API models): start now, so that it
-    // overlaps the SSH and etcd work that comes first; a failure surfaces at current()
-    this.kc = this.build();
-    this.kc.catch(() => undefined);
+    this.plain = library === 'when-needed' && isStatic(source);
+    // the library takes 0.75-1 s of CPU and ~70 MB to import (its generated API models): not
+    // for a static credential; otherwise start now, so that it overlaps the SSH and etcd work
+    // that comes first; a failure surfaces at current()
+    if (!this.plain) {
+      this.kc = this.build();
+      this.kc.catch(() => undefined);
+    }
   }
 
   get describe(): string {
@@ -102,6 +114,18 @@ export class KubeAuth implements KubeAuthenticator {
   }
 
   private async apply(): Promise<KubeAuthState> {
+    if (this.plain) {
+      let opts: https.RequestOptions;
+      try {
+        opts = staticOptions(this.source as StaticSource);
+      } catch (err) {
+        throw this.failure(err);
+      }
+      const state = stateOf(opts, false);
+      if (!state.headers.authorization && !state.tls.cert) throw this.anonymous();
+      this.cached = { state, until: this.now() + REFRESH_MS };
+      return state;
+    }
     this.kc ??= this.build();
     const kc = await this.kc;
     const opts: https.RequestOptions = {};
@@ -227,6 +251,59 @@ export class KubeAuth implements KubeAuthenticator {
 }
 
 class ApplyTimeout extends Error {}
+
+type StaticSource = Extract<KubeAuthSource, { kind: 'files' }> & {
+  clusterFields: Record<string, unknown>;
+  baseOfCluster: string;
+};
+
+/**
+ * A credential the library would only read, never run or refresh: client certificate and key,
+ * token, username/password, `as`, CA, insecure-skip-tls-verify, tls-server-name; no exec plugin,
+ * auth-provider, tokenFile (re-read by the library) or proxy-url (the library's agent).
+ */
+export function isStatic(source: KubeAuthSource): source is StaticSource {
+  if (source.kind !== 'files' || !source.clusterFields || source.baseOfCluster === undefined) return false;
+  const u = source.userFields;
+  const dynamic = ['exec', 'auth-provider', 'tokenFile', 'token-file'].some((k) => u[k] != null);
+  return !dynamic && source.clusterFields['proxy-url'] == null;
+}
+
+/**
+ * What @kubernetes/client-node 1.4's KubeConfig.applyToHTTPSOptions puts into the request
+ * options for a static credential (config.js applyHTTPSOptions + applyAuthorizationHeader, paths
+ * made absolute against the defining file as makePathsAbsolute does), without importing it.
+ * Files are read on every call, as the library reads them on every apply. The unit test compares
+ * the two on every field.
+ */
+export function staticOptions(s: StaticSource): https.RequestOptions {
+  const c = s.clusterFields;
+  const u = s.userFields;
+  const str = (v: unknown): string | undefined =>
+    typeof v === 'string' || typeof v === 'number' ? String(v) : undefined;
+  const read = (file: unknown, data: unknown, base: string): Buffer | null => {
+    const f = str(file);
+    // the library's makeAbsolutePath: relative to the defining file, no ~ expansion
+    if (f) return readFileSync(isAbsolute(f) ? f : join(base, f));
+    const d = str(data);
+    return d ? Buffer.from(d, 'base64') : null;
+  };
+  const opts: https.RequestOptions = {};
+  const headers: Record<string, string> = {};
+  if (c['insecure-skip-tls-verify'] === true) opts.rejectUnauthorized = false;
+  if (str(c['tls-server-name'])) opts.servername = str(c['tls-server-name']);
+  const ca = read(c['certificate-authority'], c['certificate-authority-data'], s.baseOfCluster);
+  if (ca) opts.ca = ca;
+  const cert = read(u['client-certificate'], u['client-certificate-data'], s.baseOfUser);
+  if (cert) opts.cert = cert;
+  const key = read(u['client-key'], u['client-key-data'], s.baseOfUser);
+  if (key) opts.key = key;
+  if (u.as != null) headers['Impersonate-User'] = String(u.as);
+  if (str(u.token)) headers.Authorization = `Bearer ${str(u.token)}`;
+  opts.headers = headers;
+  if (str(u.username)) opts.auth = `${str(u.username)}:${String(u.password)}`;
+  return opts;
+}
 
 function firstLine(s: string): string {
   const line = s.trim().split('\n')[0] ?? '';

@@ -7,7 +7,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { leasePath, type LeaseMetadata, type LeaseSpec } from '../kube/lease.js';
 import { KhaError } from '../errors.js';
-import { errorMessage, httpRequest, keepAliveAgent, tlsRequestOptions } from './http.js';
+import { errorMessage, httpRequest, tlsRequestOptions } from './http.js';
+import { KeepAliveHttp } from './keepalive.js';
 import type { KubeAuthState } from './kube-auth.js';
 import type { KubeConnection } from './kubeconfig.js';
 import { setSafeTimeout } from '../time/timer.js';
@@ -98,22 +99,25 @@ export function kubeAccessError(err: unknown, conn: KubeConnection, server: stri
 
 export class KubeClient {
   readonly conn: KubeConnection;
-  private agent: http.Agent | undefined;
-  private agentKey = '';
+  private http: KeepAliveHttp | undefined;
+  private httpKey = '';
 
   constructor(conn: KubeConnection) {
     this.conn = conn;
   }
 
-  /** The keep-alive agent for the credential's TLS material (rebuilt when it changes). */
-  private agentFor(auth: KubeAuthState): http.Agent {
-    if (auth.agent) return auth.agent;
-    if (!this.agent || this.agentKey !== auth.key) {
-      this.agent?.destroy();
-      this.agent = keepAliveAgent(this.conn.server, auth.tls);
-      this.agentKey = auth.key;
+  /**
+   * The kept-alive connection for the credential's TLS material (opened again when it changes);
+   * none with a proxy-url credential, whose requests go through the library's proxy agent.
+   */
+  private httpFor(auth: KubeAuthState): KeepAliveHttp | null {
+    if (auth.agent) return null;
+    if (!this.http || this.httpKey !== auth.key) {
+      this.http?.close();
+      this.http = new KeepAliveHttp(this.conn.server, auth.tls);
+      this.httpKey = auth.key;
     }
-    return this.agent;
+    return this.http;
   }
 
   get server(): string {
@@ -127,13 +131,17 @@ export class KubeClient {
 
   async getJson(path: string, timeoutMs = 5000): Promise<unknown> {
     const auth = await this.conn.auth.current();
-    const res = await httpRequest({
-      url: this.conn.server + path,
-      headers: { accept: 'application/json', ...auth.headers },
-      timeoutMs,
-      tls: auth.tls,
-      agent: this.agentFor(auth),
-    });
+    const headers = { accept: 'application/json', ...auth.headers };
+    const http = this.httpFor(auth);
+    const res = http
+      ? await http.request({ path, headers, timeoutMs })
+      : await httpRequest({
+          url: this.conn.server + path,
+          headers,
+          timeoutMs,
+          tls: auth.tls,
+          ...(auth.agent ? { agent: auth.agent } : {}),
+        });
     if (res.status === 401) this.conn.auth.invalidate();
     if (res.status !== 200) throw apiError(res.status, res.body);
     return JSON.parse(res.body);
@@ -252,7 +260,7 @@ export class KubeClient {
   }
 
   close(): void {
-    this.agent?.destroy();
+    this.http?.close();
   }
 }
 

@@ -232,6 +232,8 @@ function fromFiles(files: ParsedFile[], wanted: string | undefined): KubeConnect
     userFields: user.body,
     describe: `kubeconfig user '${userName}' (context '${contextName}', ${where(user, 'users', 'user')})`,
     baseOfUser: dirname(user.from.file),
+    clusterFields: cluster.body,
+    baseOfCluster: dirname(cluster.from.file),
   };
   const out: KubeConnection = {
     server,

@@ -1,6 +1,7 @@
 /** One health probe (`/readyz`, `/healthz`) of an API server or load balancer. */
-import { errorMessage, HttpError, httpRequest } from './http.js';
+import { errorMessage, HttpError, httpRequest, type HttpResponse } from './http.js';
 import type { KubeAuthenticator } from './kube-auth.js';
+import { KeepAliveHttp } from './keepalive.js';
 import type { TlsMaterial } from './tls.js';
 
 export interface ProbeResult {
@@ -20,14 +21,21 @@ export async function probeHttp(
   headers: Record<string, string> = {},
   agent?: import('node:http').Agent,
 ): Promise<ProbeResult> {
-  try {
-    const res = await httpRequest({
+  return resultOf(
+    httpRequest({
       url: url.replace(/\/+$/, '') + path,
       timeoutMs,
       tls,
       headers,
       ...(agent ? { agent } : {}),
-    });
+    }),
+  );
+}
+
+/** A response (or its failure) as a probe's result: 200 is ok, anything else says why not. */
+async function resultOf(response: Promise<HttpResponse>): Promise<ProbeResult> {
+  try {
+    const res = await response;
     const ok = res.status === 200;
     const out: ProbeResult = {
       ok,
@@ -56,4 +64,37 @@ export async function probeKube(
   const r = await probeHttp(url, path, timeoutMs, a.tls, a.headers, a.agent);
   if (r.status === 401) auth.invalidate();
   return r;
+}
+
+/**
+ * `probeKube` for a poll loop: the same probe over one kept-alive connection to `url`, opened
+ * again when the credential's TLS material changes. A proxy-url credential goes through the
+ * library's proxy agent as before.
+ */
+export class KubeProbe {
+  private http: KeepAliveHttp | null = null;
+  private key = '';
+
+  constructor(
+    readonly url: string,
+    private readonly auth: KubeAuthenticator,
+  ) {}
+
+  async probe(path: string, timeoutMs: number): Promise<ProbeResult> {
+    const a = await this.auth.current();
+    if (a.agent) return probeKube(this.url, path, timeoutMs, this.auth);
+    if (!this.http || this.key !== a.key) {
+      this.http?.close();
+      this.http = new KeepAliveHttp(this.url.replace(/\/+$/, ''), a.tls);
+      this.key = a.key;
+    }
+    const r = await resultOf(this.http.request({ path, timeoutMs, headers: a.headers }));
+    if (r.status === 401) this.auth.invalidate();
+    return r;
+  }
+
+  close(): void {
+    this.http?.close();
+    this.http = null;
+  }
 }

@@ -9,7 +9,7 @@ import { checkEtcdWriteAccess, etcdUserOf, PROBE_PREFIX } from '../clients/etcd-
 import { etcdConnect } from '../clients/etcd-transport.js';
 import { checkLeaseAccess, KubeApiError, KubeClient, kubeAccessError } from '../clients/kube.js';
 import { loadKubeconfig, type KubeConnection } from '../clients/kubeconfig.js';
-import { probeKube } from '../clients/probe.js';
+import { KubeProbe } from '../clients/probe.js';
 import { loadTlsFiles, type TlsMaterial } from '../clients/tls.js';
 import {
   SshPool,
@@ -99,6 +99,8 @@ export class LiveClusterView implements ClusterView {
   private readonly etcdTls: TlsMaterial;
   private readonly etcdConnect: EtcdConnect;
   private readonly kube: KubeClient;
+  /** one kept-alive connection per API server URL (steady-state checks repeat) */
+  private readonly probes = new Map<string, KubeProbe>();
   readonly conn: KubeConnection;
 
   constructor(
@@ -178,7 +180,9 @@ export class LiveClusterView implements ClusterView {
   }
 
   private async probe(url: string): Promise<HealthState> {
-    const r = await probeKube(url, '/readyz', 2000, this.conn.auth);
+    let prober = this.probes.get(url);
+    if (!prober) this.probes.set(url, (prober = new KubeProbe(url, this.conn.auth)));
+    const r = await prober.probe('/readyz', 2000);
     // a refused credential is bad input, not an API server down
     if (r.status === 401)
       throw kubeAccessError(new KubeApiError('Unauthorized', 401), this.conn, url, '/readyz');
@@ -227,5 +231,7 @@ export class LiveClusterView implements ClusterView {
   close(): void {
     this.etcdCluster.close();
     this.kube.close();
+    for (const p of this.probes.values()) p.close();
+    this.probes.clear();
   }
 }

@@ -4,7 +4,7 @@
  * measurement (the server is down), not blindness.
  */
 import { parseDurationMs } from '../text/duration.js';
-import { probeKube, type ProbeResult } from '../clients/probe.js';
+import { KubeProbe, type ProbeResult } from '../clients/probe.js';
 import { errorMessage } from '../errors.js';
 import type { EventSink } from '../timeline/timeline.js';
 import { kubeConnectionOf } from './kube-context.js';
@@ -58,13 +58,15 @@ export function startApiserverWatcher(
     ...ctx.inventory.masters.map((m) => ({ master: m.name, url: m.apiserver })),
     { master: 'lb', url: ctx.inventory.kubernetes.loadBalancer },
   ];
-  return watchApiservers(
+  // one kept-alive connection per server: a probe every 100 ms costs a write and a read
+  const probes = endpoints.map(({ master, url }) => ({ master, prober: new KubeProbe(url, conn.auth) }));
+  const stop = watchApiservers(
     ctx.timeline,
-    endpoints.map(({ master, url }) => ({
+    probes.map(({ master, prober }) => ({
       master,
       // a credential that cannot be had mid-drill (exec plugin failing) is a failed probe here
       probe: (timeoutMs: number) =>
-        probeKube(url, '/readyz', timeoutMs, conn.auth).catch((err: unknown): ProbeResult => ({
+        prober.probe('/readyz', timeoutMs).catch((err: unknown): ProbeResult => ({
           ok: false,
           error: errorMessage(err),
           latencyMs: 0,
@@ -75,4 +77,8 @@ export function startApiserverWatcher(
       timeoutMs: parseDurationMs(spec.timeout ?? '1s'),
     },
   );
+  return async () => {
+    await stop();
+    for (const p of probes) p.prober.close();
+  };
 }

@@ -62,8 +62,10 @@ export async function recordClocks(
   extra: readonly ClockSample[] = [],
 ): Promise<Map<string, ClockOffset>> {
   const out = new Map<string, ClockOffset>();
-  for (const m of masters) {
-    const o = await sampleClock(d, m, CLOCK_SAMPLES, extra);
+  // the masters side by side (each over its own connection), their samples one after another
+  const offsets = await Promise.all(masters.map((m) => sampleClock(d, m, CLOCK_SAMPLES, extra)));
+  for (const [i, m] of masters.entries()) {
+    const o = offsets[i];
     if (!o) continue;
     out.set(m.name, o);
     d.timeline.append({

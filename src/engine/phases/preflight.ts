@@ -48,6 +48,81 @@ export async function preflight(
       `run \`kha-drill recover -i ${input.inventoryFile}\` first (journal: ${pending.journalFile})`,
     );
   }
+  // Every check only reads: they run side by side (SSH handshakes, etcd, API servers, the Lease
+  // rights), and their verdicts are then taken in this order, so the first failure named is the
+  // same as when they ran one after another.
+  const ssh = settle(sshChecks(input, remote));
+  const etcd = settle(view.etcd());
+  const apis = settle(
+    Promise.all([
+      ...inventory.masters.map(async (m) => {
+        const h = await view.apiserver(m);
+        return h.ok ? null : `${m.name} API server (${m.apiserver}): ${h.error ?? 'not ready'}`;
+      }),
+      view
+        .loadBalancer()
+        .then((lb) =>
+          lb.ok ? null : `load balancer (${inventory.kubernetes.loadBalancer}): ${lb.error ?? 'not ready'}`,
+        ),
+    ]),
+  );
+  // the kubeconfig's credential and rights, before anything is touched: a 401 or 403 here is
+  // bad input (E_KUBE_AUTH, exit 2), not a watcher that stays blind through the drill
+  const access = settle(view.checkLeaseAccess?.(drill.watchers.lease?.leases ?? []) ?? Promise.resolve());
+
+  const { sshFailures, missing } = unwrap(await ssh);
+  if (sshFailures.length)
+    throw notSteady('E_PREFLIGHT', `preflight: SSH failed:\n  ${sshFailures.join('\n  ')}`);
+  if (missing.length)
+    throw notSteady(
+      'E_PREFLIGHT',
+      `preflight: what the drill acts on is not on the masters:\n  ${missing.join('\n  ')}`,
+      'check services.manager and services.units in the inventory; nothing was injected',
+    );
+
+  const bad = unwrap(await etcd).filter((m) => !m.ok);
+  // etcd auth on and the JSON gateway asked: every member refuses alike, and it is a setting
+  if (bad.some((m) => gatewayRefusesCertUser(m.error ?? ''))) throw gatewayAuthError(view.etcdUser?.());
+  if (bad.length) {
+    const list = bad.map((m) => {
+      const endpoint = inventory.masters.find((x) => x.name === m.master)?.etcd ?? '?';
+      return `${m.master} (${endpoint}): ${m.error ?? 'not answering'}`;
+    });
+    throw notSteady('E_PREFLIGHT', `preflight: etcd members not answering:\n  ${list.join('\n  ')}`);
+  }
+  const apiBad = unwrap(await apis).filter((x): x is string => x !== null);
+  if (apiBad.length) throw notSteady('E_PREFLIGHT', `preflight: not answering:\n  ${apiBad.join('\n  ')}`);
+  unwrap(await access);
+  // the etcd user's rights, when the drill writes: a refusal is E_ETCD_AUTH (exit 3), not a
+  // write outage measured through the whole drill
+  if (drill.watchers.etcdWrite) await view.checkEtcdWriteAccess?.(input.runId);
+
+  const plan = await buildPlan(drill, inventory, view, input.runId, ports.random);
+  enforceGuardrails(drill, plan.violations, input.yes ?? false);
+  return `${inventory.masters.length} masters reachable, etcd and API servers answering`;
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** A promise that never rejects (so one started early is never an unhandled rejection). */
+function settle<T>(p: Promise<T>): Promise<Settled<T>> {
+  return p.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  );
+}
+
+function unwrap<T>(s: Settled<T>): T {
+  if (!s.ok) throw s.error;
+  return s.value;
+}
+
+/** Every master reachable over SSH (as root when the drill requires it), then the drill's units there. */
+async function sshChecks(
+  input: RunInput,
+  remote: RunPorts['remote'],
+): Promise<{ sshFailures: string[]; missing: string[] }> {
+  const { drill, inventory } = input;
   const sshFailures = (
     await Promise.all(
       inventory.masters.map(async (m) => {
@@ -66,44 +141,8 @@ export async function preflight(
       }),
     )
   ).filter((x): x is string => x !== null);
-  if (sshFailures.length)
-    throw notSteady('E_PREFLIGHT', `preflight: SSH failed:\n  ${sshFailures.join('\n  ')}`);
-  const missing = await missingUnits(drill, inventory, remote);
-  if (missing.length)
-    throw notSteady(
-      'E_PREFLIGHT',
-      `preflight: what the drill acts on is not on the masters:\n  ${missing.join('\n  ')}`,
-      'check services.manager and services.units in the inventory; nothing was injected',
-    );
-
-  const bad = (await view.etcd()).filter((m) => !m.ok);
-  // etcd auth on and the JSON gateway asked: every member refuses alike, and it is a setting
-  if (bad.some((m) => gatewayRefusesCertUser(m.error ?? ''))) throw gatewayAuthError(view.etcdUser?.());
-  if (bad.length) {
-    const list = bad.map((m) => {
-      const endpoint = inventory.masters.find((x) => x.name === m.master)?.etcd ?? '?';
-      return `${m.master} (${endpoint}): ${m.error ?? 'not answering'}`;
-    });
-    throw notSteady('E_PREFLIGHT', `preflight: etcd members not answering:\n  ${list.join('\n  ')}`);
-  }
-  const apiBad: string[] = [];
-  for (const m of inventory.masters) {
-    const h = await view.apiserver(m);
-    if (!h.ok) apiBad.push(`${m.name} API server (${m.apiserver}): ${h.error ?? 'not ready'}`);
-  }
-  const lb = await view.loadBalancer();
-  if (!lb.ok) apiBad.push(`load balancer (${inventory.kubernetes.loadBalancer}): ${lb.error ?? 'not ready'}`);
-  if (apiBad.length) throw notSteady('E_PREFLIGHT', `preflight: not answering:\n  ${apiBad.join('\n  ')}`);
-  // the etcd user's rights, when the drill writes: a refusal is E_ETCD_AUTH (exit 3), not a
-  // write outage measured through the whole drill
-  if (drill.watchers.etcdWrite) await view.checkEtcdWriteAccess?.(input.runId);
-  // the kubeconfig's credential and rights, before anything is touched: a 401 or 403 here is
-  // bad input (E_KUBE_AUTH, exit 2), not a watcher that stays blind through the drill
-  await view.checkLeaseAccess?.(drill.watchers.lease?.leases ?? []);
-
-  const plan = await buildPlan(drill, inventory, view, input.runId, ports.random);
-  enforceGuardrails(drill, plan.violations, input.yes ?? false);
-  return `${inventory.masters.length} masters reachable, etcd and API servers answering`;
+  if (sshFailures.length) return { sshFailures, missing: [] };
+  return { sshFailures, missing: await missingUnits(drill, inventory, remote) };
 }
 
 /** Who holds the Leases the drill looks at, and the etcd leader, before the fault. */
