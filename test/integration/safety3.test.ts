@@ -210,6 +210,7 @@ describe('safety, the last parts, on the lab', () => {
     {
       name: 'fails its SLOs',
       body: {
+        watchers: { lease: { leases: ['kube-system/kube-scheduler'] } },
         inject: [stopHolder],
         observe: { until: takeover, timeout: '30s' },
         slo: ['lease.takeover_s < 0.001'],
