@@ -36,13 +36,19 @@ export function parseArmedSwitches(stdout: string): ArmedSwitch[] {
 export async function listArmedSwitches(
   remote: Remote,
   inventory: Inventory,
+  timeoutS = 20,
 ): Promise<{ master: string; switches?: ArmedSwitch[]; error?: string }[]> {
   return Promise.all(
     inventory.masters.map(async (m) => {
       try {
-        const r = await remote.exec(m, LIST_SWITCHES_COMMAND, { timeoutS: 20 });
-        if (r.code !== 0)
-          return { master: m.name, error: `exited ${r.code}: ${r.stderr.trim().slice(0, 160)}` };
+        const r = await remote.exec(m, LIST_SWITCHES_COMMAND, { timeoutS });
+        if (r.code !== 0 || r.timedOut)
+          return {
+            master: m.name,
+            error: r.timedOut
+              ? `no answer within ${timeoutS} s`
+              : `exited ${r.code}: ${r.stderr.trim().slice(0, 160)}`,
+          };
         return { master: m.name, switches: parseArmedSwitches(r.stdout) };
       } catch (err) {
         return { master: m.name, error: err instanceof Error ? err.message : String(err) };

@@ -40,7 +40,10 @@ describe('as found', () => {
     const env = stateEnv();
     const r = await runDrill(deps(cluster, drill, env));
     expect(r.restore.ok).toBe(true);
-    expect(changed(cluster)).toEqual(['master-2: systemctl stop kube-controller-manager']);
+    // besides the "as found" check's copies on the masters (journaled, then marked done)
+    expect(changed(cluster).filter((c) => !c.includes('--found.master-'))).toEqual([
+      'master-2: systemctl stop kube-controller-manager',
+    ]);
     expect(cluster.units.get('master-2/kube-controller-manager')).toBe(false);
     expect(readPendingJournal(env, 'test-cluster')).toBeNull();
   });

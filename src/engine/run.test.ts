@@ -32,7 +32,18 @@ describe('runDrill', () => {
     const r = await runDrill(h.deps);
     expect(r).toMatchObject({ outcome: 'pass', exitCode: 0, restore: { ok: true, pending: [] } });
     expect(r.targets).toEqual({ 'lease-holder:kube-system/kube-scheduler': ['master-1'] });
-    const changing = h.cluster.commands.filter((c) => !readOnly(c.command));
+    // the "as found" check's copies (restore-journal.ts): written on each master before the
+    // undo runs, marked done after the services compare equal
+    const asFound = (c: { command: string }) => c.command.includes('--found.master-');
+    const all = h.cluster.commands.filter((c) => !readOnly(c.command)).map((c) => c.command);
+    const undoAt = all.indexOf('systemctl start kube-scheduler');
+    expect(
+      all.slice(undoAt - 3, undoAt).every((c) => asFound({ command: c }) && c.includes('mkdir -p')),
+    ).toBe(true);
+    expect(all.slice(-3).every((c) => asFound({ command: c }) && c.includes(`done 'kha-drill run'`))).toBe(
+      true,
+    );
+    const changing = h.cluster.commands.filter((c) => !readOnly(c.command) && !asFound(c));
     const unit = 'kha-drill-heal-run-1-inject-0-0';
     const copy = '/var/lib/kha-drill/journal/run-1--inject-0.0.json';
     const cmds = changing.map((c) => `${c.master}: ${c.command}`);
@@ -188,19 +199,27 @@ describe('runDrill', () => {
     };
     const r = await runDrill(h.deps);
     expect(r).toMatchObject({ outcome: 'restore-failed', exitCode: 5 });
+    const guard = (c: string) => `{ systemctl is-active ${c} >/dev/null 2>&1 || systemctl start ${c}; }`;
+    const units = ['etcd', 'kube-apiserver', 'kube-scheduler', 'kube-controller-manager'];
     expect(r.restore.pending).toEqual([
-      "start kube-controller-manager, which ran before the drill on master-2: systemctl start kube-controller-manager (no dead-man's switch; `kha-drill recover -i <inventory>` replays it)",
+      `as found: ${units.join(', ')} running on master-2 as before the drill: ${units.map(guard).join(' && ')} (no dead-man's switch; \`kha-drill recover -i <inventory>\` replays it)`,
     ]);
     expect(h.cluster.commands.map((c) => c.command)).not.toContain('systemctl start kube-controller-manager');
-    // left pending in the journal, so `kha-drill recover` starts it
-    expect(readPendingJournal(env, 'test-cluster')?.entries).toContainEqual(
-      expect.objectContaining({
-        status: 'pending',
-        master: 'master-2',
-        commands: ['systemctl start kube-controller-manager'],
-        verify: 'systemctl is-active kube-controller-manager',
-      }),
-    );
+    // master-2's "as found" check is left in the journal, so `kha-drill recover` starts what it
+    // lacks; the other masters' are done
+    const entries = readPendingJournal(env, 'test-cluster')?.entries ?? [];
+    expect(entries.filter((e) => e.stage === 'as-found').map((e) => [e.id, e.status, e.error])).toEqual([
+      ['found.master-1', 'done', undefined],
+      [
+        'found.master-2',
+        'failed',
+        'not active after restore (active before the drill): kube-controller-manager',
+      ],
+      ['found.master-3', 'done', undefined],
+    ]);
+    expect(entries.find((e) => e.id === 'found.master-2')).toMatchObject({
+      verify: units.map((c) => `systemctl is-active ${c} >/dev/null 2>&1`).join(' && '),
+    });
   });
 
   it('refuses to start while a journal is pending, naming it and recover (exit 3)', async () => {
@@ -350,12 +369,30 @@ describe('runDrill', () => {
         restore: [{ action: 'restartService', target: 'step:victim', service: 'kube-scheduler' }],
       }),
     );
+    // the step is in the journal (and its copy on the master) before its command runs
+    let journaledWhenRun: unknown[] = [];
+    h.cluster.afterCommand = (_m, command) => {
+      if (command === 'systemctl restart kube-scheduler')
+        journaledWhenRun = (readPendingJournal(env, 'test-cluster')?.entries ?? [])
+          .filter((e) => e.status === 'pending')
+          .map((e) => e.id);
+    };
     const r = await runDrill(h.deps);
     expect(r.exitCode).toBe(0);
-    const changing = h.cluster.commands.filter((c) => !readOnly(c.command));
+    const changing = h.cluster.commands.filter(
+      (c) => !readOnly(c.command) && !c.command.includes('/var/lib/kha-drill/journal/'),
+    );
     expect(changing.at(-1)).toEqual({
       master: 'master-1',
       command: 'systemctl restart kube-scheduler',
     });
+    expect(journaledWhenRun).toEqual(['found.master-1', 'found.master-2', 'found.master-3', 'restore-0.0']);
+    expect(h.cluster.commands.map((c) => c.command)).toContainEqual(
+      expect.stringMatching(
+        /^mkdir -p \/var\/lib\/kha-drill\/journal && printf .*"id":"restore-0\.0","stage":"restore"/,
+      ),
+    );
+    // all done once the run ends: nothing for recover
+    expect(readPendingJournal(env, 'test-cluster')).toBeNull();
   });
 });

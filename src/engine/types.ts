@@ -112,6 +112,11 @@ export interface UndoSpec {
   switch?: { unit: string; ttlS: number; armedAt?: string };
   /** the copy of this record on the master (master-journal.ts), when one was written */
   copy?: string;
+  /**
+   * absent: the undo of an inject step. `restore`: one of the drill's own restore steps;
+   * `as-found`: the check that what ran before the drill runs again (restore-journal.ts)
+   */
+  stage?: 'restore' | 'as-found';
 }
 
 export interface RemoteOp {

@@ -9,16 +9,23 @@ import type { KubeConnection } from '../clients/kubeconfig.js';
 import { probeKube } from '../clients/probe.js';
 import type { TlsMaterial } from '../clients/tls.js';
 import type { StatusMaster, StatusProbes } from './gather.js';
+import type { SwitchRow } from './switches.js';
 
 export class StatusClients implements StatusProbes {
   private readonly etcd = new Map<string, EtcdMember>();
   private readonly kube = new Map<string, KubeClient>();
 
+  /** present when status looks at the masters' dead-man's switches (over SSH) */
+  readonly armedSwitches?: () => Promise<SwitchRow[]>;
+
   constructor(
     private readonly etcdTls: TlsMaterial,
     private readonly conn: KubeConnection,
     private readonly connect: EtcdConnect = gatewayConnect,
-  ) {}
+    armedSwitches?: () => Promise<SwitchRow[]>,
+  ) {
+    if (armedSwitches) this.armedSwitches = armedSwitches;
+  }
 
   etcdStatus(master: StatusMaster, timeoutMs: number) {
     let client = this.etcd.get(master.etcd);

@@ -19,6 +19,7 @@ import {
   type ProbeRow,
   type StatusReport,
 } from './report.js';
+import { switchNote, type SwitchRow } from './switches.js';
 
 export interface StatusMaster {
   name: string;
@@ -47,6 +48,8 @@ export interface StatusProbes {
   readLease(server: string, namespace: string, name: string, timeoutMs: number): Promise<Lease | null>;
   /** wall clock, epoch ms */
   now(): number;
+  /** each master's armed dead-man's switches (SSH); absent: not looked at */
+  armedSwitches?(): Promise<SwitchRow[]>;
 }
 
 export function etcdRow(master: StatusMaster, s: MemberStatus): EtcdRow {
@@ -186,18 +189,21 @@ async function readLeases(
 export async function gatherStatus(t: StatusTarget, probes: StatusProbes): Promise<StatusReport> {
   const checkedAt = new Date(probes.now()).toISOString();
   const notes: string[] = [];
-  const [etcd, leases, api] = await Promise.all([
+  const [etcd, leases, api, switches] = await Promise.all([
     Promise.all(t.masters.map(async (m) => etcdRow(m, await probes.etcdStatus(m, t.timeoutMs)))),
     readLeases(probes, t, notes),
     Promise.all([
       ...t.masters.map((m) => apiRow(probes, m.name, m.apiserver, t.timeoutMs)),
       apiRow(probes, LOAD_BALANCER, t.loadBalancer, t.timeoutMs),
     ]),
+    probes.armedSwitches ? probes.armedSwitches() : Promise.resolve(null),
   ]);
   for (const l of leases.rows) {
     if (l.holder && !l.master)
       notes.push(`Lease ${l.lease} holder '${l.holder}' matches no master's nodeName (<nodeName>_<uuid>)`);
   }
+  const armed = switches && switchNote(switches);
+  if (armed) notes.push(armed);
   return withVerdict({
     schemaVersion: STATUS_SCHEMA_VERSION,
     cluster: t.cluster,
@@ -206,6 +212,7 @@ export async function gatherStatus(t: StatusTarget, probes: StatusProbes): Promi
     etcd,
     leases: leases.rows,
     api,
+    switches,
     notes,
   });
 }

@@ -81,6 +81,7 @@ describe('renderJson', () => {
       'etcd',
       'leases',
       'api',
+      'switches',
     ]);
     expect(doc.schemaVersion).toBe(1);
     expect(json).toContain('"raftIndex": "18446744073709551615"');

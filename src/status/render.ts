@@ -11,6 +11,7 @@ import {
   type ProbeRow,
   type StatusReport,
 } from './report.js';
+import { switchLines } from './switches.js';
 
 /** etcdctl's DB SIZE: SI units as go-humanize's Bytes prints them (`20 kB`, `1.5 MB`). */
 export function humanBytes(n: number): string {
@@ -109,6 +110,11 @@ export function renderText(r: StatusReport): string {
     `etcd members\n${etcdTable(r.etcd)}`,
     `Leases${leaseSource ? ` (read via ${leaseSource})` : ''}\n${leaseTable(r.leases)}`,
     `API servers\n${apiTable(r.api)}`,
+    ...(r.switches
+      ? [
+          `Dead-man's switches (systemctl list-timers 'kha-drill-heal-*')\n${switchLines(r.switches).join('\n')}\n`,
+        ]
+      : []),
     ...r.notes.map((n) => `note: ${n}\n`),
     `${verdictLine(r)}\n`,
   ].join('\n');
@@ -128,6 +134,7 @@ export function renderJson(r: StatusReport, compact = false): string {
     etcd: r.etcd,
     leases: r.leases,
     api: r.api,
+    switches: r.switches ?? null,
   };
   return `${JSON.stringify(doc, null, compact ? undefined : 2)}\n`;
 }

@@ -4,6 +4,8 @@
  * 64-bit etcd values stay decimal strings; member ids are hex as etcdctl prints them.
  */
 
+import type { SwitchRow } from './switches.js';
+
 export const STATUS_SCHEMA_VERSION = 1;
 
 /** One etcd member, as `etcdctl endpoint status` shows it, plus which master it is. */
@@ -81,6 +83,11 @@ export interface StatusReport {
   etcd: EtcdRow[];
   leases: LeaseRow[];
   api: ApiRow[];
+  /**
+   * the dead-man's switches armed on each master (over SSH); null or absent when not looked at
+   * (`--no-switches`). Never part of the verdict: a master that cannot be asked says why.
+   */
+  switches?: SwitchRow[] | null;
   /** things worth knowing that are not problems (e.g. Leases read around a failed load balancer) */
   notes: string[];
   healthy: boolean;

@@ -16,6 +16,7 @@ import { describeUndo } from '../../engine/describe.js';
 import { describeSwitchDeadline, disarmSwitch } from '../../engine/dead-man-switch.js';
 import { replayUndo, type ReplayResult } from '../../engine/restore.js';
 import { describeArmedSwitches, listArmedSwitches } from '../../engine/armed-switches.js';
+import { replayOrder } from '../../engine/restore-journal.js';
 import { loadInventoryFor, sshEnvFor, type LoadedInventory } from '../../engine/session.js';
 import type { Remote, UndoSpec } from '../../engine/types.js';
 import {
@@ -115,7 +116,8 @@ export async function runRecover(
       release?.();
     }
   }
-  const pending = [...journal.pending()].reverse();
+  // the undos newest first, then the drill's restore steps and the "as found" check
+  const pending = replayOrder(journal.pending(), (u) => u);
   ctx.stdout.write(
     `recovering cluster ${cluster}: ${pending.length} pending undo(s) from run ${index.runId} (drill ${index.drill}, journal ${index.journalFile})\n`,
   );
@@ -226,12 +228,13 @@ async function recoverFromMasters(
     ctx.stdout.write(
       `journal copies on the masters of cluster ${cluster}: ${seen} record(s), ${pending.length} not done\n`,
     );
-    // newest first, as the runs journaled them
+    // in the order the runs journaled them; undos replayed newest first, then restore steps and
+    // the "as found" checks
     pending.sort(
       (a, b) =>
-        b.copy.writtenAt.localeCompare(a.copy.writtenAt) || b.copy.undo.id.localeCompare(a.copy.undo.id),
+        a.copy.writtenAt.localeCompare(b.copy.writtenAt) || a.copy.undo.id.localeCompare(b.copy.undo.id),
     );
-    for (const rec of pending) {
+    for (const rec of replayOrder(pending, (r) => r.copy.undo)) {
       const u: UndoSpec = { ...rec.copy.undo, copy: rec.path };
       ctx.stdout.write(
         `- ${describeUndo(u)} (run ${rec.copy.runId}, drill ${rec.copy.drill}, from ${rec.copy.host}): ${u.commands.join(' && ')}\n`,

@@ -76,6 +76,50 @@ describe('kha-drill recover', () => {
     expect(out.join('')).toMatch(/nothing to recover for cluster test-cluster/);
   });
 
+  it('a run killed in restore: its undos first, then its restore steps, then "as found", each cleared', async () => {
+    const { ctx, out, cluster, file } = setup();
+    cluster.units.set('master-3/kube-controller-manager', false);
+    const j = Journal.resume(ctx.env, readPendingJournal(ctx.env, 'test-cluster')!);
+    j.add({
+      id: 'found.master-3',
+      stage: 'as-found',
+      master: 'master-3',
+      description: 'as found: kube-controller-manager running on master-3 as before the drill',
+      commands: [
+        '{ systemctl is-active kube-controller-manager >/dev/null 2>&1 || systemctl start kube-controller-manager; }',
+      ],
+      verify: 'systemctl is-active kube-controller-manager >/dev/null 2>&1',
+    });
+    j.add({
+      id: 'restore-0.0',
+      stage: 'restore',
+      master: 'master-1',
+      description: 'restore step 1 (startService) on master-1',
+      commands: ['systemctl start kube-controller-manager'],
+    });
+    const code = await runRecover(ctx, { inventory: file, force: true }, () => cluster, noSleep);
+    expect(code).toBe(0);
+    expect(
+      cluster.commands
+        .filter(
+          (c) =>
+            !c.command.startsWith('systemctl is-active') && !c.command.startsWith('systemctl list-timers'),
+        )
+        .map((c) => `${c.master}: ${c.command}`),
+    ).toEqual([
+      'master-2: systemctl start etcd',
+      'master-1: systemctl start kube-scheduler',
+      'master-1: systemctl start kube-controller-manager',
+      'master-3: { systemctl is-active kube-controller-manager >/dev/null 2>&1 || systemctl start kube-controller-manager; }',
+    ]);
+    expect([...cluster.units.values()].every(Boolean)).toBe(true);
+    expect(readPendingJournal(ctx.env, 'test-cluster')).toBeNull();
+    expect(out.join('')).toMatch(/4 pending undo\(s\) from run r1/);
+    expect(out.join('')).toMatch(
+      /- as found: kube-controller-manager running on master-3 as before the drill: /,
+    );
+  });
+
   it('exits 5 and keeps the journal when an undo cannot be verified', async () => {
     const { ctx, err, cluster, file } = setup();
     cluster.failing = /systemctl start etcd/;

@@ -1,7 +1,9 @@
 /**
  * `kha-drill status [-i inventory] [--json] [--watch [interval]] [--lease ns/name ...] [--timeout 2s]`:
  * the runbook's checks in one command: etcd members, Lease holders, API server and load balancer
- * health, then a verdict. Exit 0 healthy, 3 not in steady state, 2 bad input. Read-only.
+ * health, the dead-man's switches armed on each master (over SSH, a short deadline each, failing
+ * soft; `--no-switches` opens no SSH), then a verdict. Exit 0 healthy, 3 not in steady state, 2
+ * bad input. Read-only.
  */
 import path from 'node:path';
 import { STOP_SIGNALS, type Context } from '../../context.js';
@@ -24,6 +26,9 @@ import {
 } from '../../status/index.js';
 import type { RegisterCommand } from '../types.js';
 import { setSafeTimeout } from '../../time/timer.js';
+import type { Inventory } from '../../config/schema.js';
+import { SshRemote } from '../../engine/live.js';
+import { gatherSwitches, switchesTimeoutMs, type SwitchRow } from '../../status/switches.js';
 
 export { DEFAULT_LEASES };
 const DEFAULT_INTERVAL = '2s';
@@ -38,6 +43,8 @@ export interface StatusOptions {
   timeout?: string;
   /** kubeconfig context, over kubernetes.context */
   context?: string;
+  /** false (`--no-switches`): do not open SSH to list the dead-man's switches */
+  switches?: boolean;
 }
 
 export const registerStatus: RegisterCommand = (program, ctx, setExit) => {
@@ -55,6 +62,10 @@ export const registerStatus: RegisterCommand = (program, ctx, setExit) => {
     )
     .option('--timeout <duration>', 'deadline of every single check', '2s')
     .option('--context <name>', 'kubeconfig context (default: kubernetes.context, then current-context)')
+    .option(
+      '--no-switches',
+      "do not list the dead-man's switches armed on each master (status opens no SSH then)",
+    )
     .action(async (opts: StatusOptions) => {
       setExit(await runStatus(ctx, opts));
     });
@@ -68,6 +79,9 @@ interface Setup {
   etcdTls: TlsMaterial;
   etcdTransport: EtcdTransport | undefined;
   conn: KubeConnection;
+  inventory: Inventory;
+  /** the inventory's folder: its relative SSH paths start there */
+  inventoryDir: string;
 }
 
 function leaseRefs(extra: readonly string[] = []): string[] {
@@ -137,7 +151,30 @@ export function setupStatus(ctx: Context, opts: StatusOptions): Setup {
     etcdTls,
     etcdTransport: inventory.etcd.transport,
     conn,
+    inventory,
+    inventoryDir: path.dirname(found.path),
   };
+}
+
+/**
+ * The SSH side of status: one connection per master (kept across --watch refreshes), its
+ * handshake bounded by the same short deadline as the listing. Never prompts for a passphrase.
+ */
+function switchLister(
+  ctx: Context,
+  setup: Setup,
+): { list: () => Promise<SwitchRow[]>; close: () => Promise<void> } {
+  const timeoutMs = switchesTimeoutMs(setup.target.timeoutMs);
+  const inventory: Inventory = {
+    ...setup.inventory,
+    ssh: { ...setup.inventory.ssh, connectTimeout: `${timeoutMs}ms` },
+  };
+  const remote = new SshRemote(inventory, {
+    env: ctx.env,
+    cwd: setup.inventoryDir,
+    warn: (m) => ctx.stderr.write(`warning: ${m}\n`),
+  });
+  return { list: () => gatherSwitches(remote, inventory, timeoutMs), close: () => remote.close() };
 }
 
 export async function runStatus(ctx: Context, opts: StatusOptions): Promise<number> {
@@ -157,7 +194,13 @@ export async function runStatus(ctx: Context, opts: StatusOptions): Promise<numb
     setup.target.leases,
     setup.target.timeoutMs,
   );
-  const clients = new StatusClients(setup.etcdTls, setup.conn, etcdConnect(setup.etcdTransport));
+  const switches = opts.switches === false ? undefined : switchLister(ctx, setup);
+  const clients = new StatusClients(
+    setup.etcdTls,
+    setup.conn,
+    etcdConnect(setup.etcdTransport),
+    switches?.list,
+  );
   try {
     if (intervalMs === undefined) {
       const gathered = gatherStatus(setup.target, clients);
@@ -171,6 +214,7 @@ export async function runStatus(ctx: Context, opts: StatusOptions): Promise<numb
     return await watch(ctx, opts, setup.target, clients, intervalMs);
   } finally {
     clients.close();
+    await switches?.close();
   }
 }
 

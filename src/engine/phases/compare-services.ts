@@ -1,11 +1,13 @@
 /**
  * After restore: every service that ran before the fault must run again (systemd may need a
- * moment to restart one); anything else is reported as not restored and journaled for `recover`.
+ * moment to restart one); anything else is reported as not restored. The journal's "as found"
+ * entries (restore-journal.ts) stay pending for `recover` on the masters where something is lost.
  */
-import { lostServices, restartUndo, snapshotServices, type LostService } from '../service-snapshot.js';
+import { lostServices, snapshotServices, type LostService } from '../service-snapshot.js';
 import type { Run } from './state.js';
 
-export async function compareServices(run: Run): Promise<void> {
+/** Returns the services that ran before the fault and do not run now. */
+export async function compareServices(run: Run): Promise<LostService[]> {
   const { state: s, input, ports } = run;
   const { inventory } = input;
   const { timeline, progress } = ports;
@@ -25,11 +27,10 @@ export async function compareServices(run: Run): Promise<void> {
     );
     await ports.clock.sleep(1000);
   }
-  if (lost.length === 0) return;
+  if (lost.length === 0) return lost;
   s.restoreOk = false;
-  // pending in the journal (and so in the restore's pending list): `kha-drill recover` starts them
-  for (const [n, l] of lost.entries()) s.journal?.add(restartUndo(inventory, l, n));
   const msg = `not as found: ${names()} not active after restore (active before the drill)`;
   run.mark('note', msg);
   progress.warn(msg);
+  return lost;
 }

@@ -1,10 +1,13 @@
 /**
  * Putting the cluster back: every journaled undo, newest first, retried and verified; then the
- * drill's restore steps; then the services compared with what ran before the fault.
+ * drill's restore steps; then the services compared with what ran before the fault. The "as
+ * found" check is journaled before the first undo and each restore step right before it runs
+ * (restore-journal.ts), so a harness killed in the middle leaves them to `kha-drill recover`.
  */
 import { errorMessage } from '../../errors.js';
 import type { StepRecord } from '../../report/result.js';
 import type { NewEvent } from '../../timeline/events.js';
+import type { UndoSpec } from '../types.js';
 import type { Journal } from '../journal.js';
 import { resolveAndRender } from '../plan.js';
 import { startOnlyAsFound } from '../as-found.js';
@@ -14,6 +17,8 @@ import { runStep } from '../step-runner.js';
 import { compareServices } from './compare-services.js';
 import { describeSwitchDeadline, restoreBackoffMs } from '../dead-man-switch.js';
 import { disarm } from './inject.js';
+import { asFoundUndos, restoreStepUndos } from '../restore-journal.js';
+import { journalWithCopies } from './restore-copies.js';
 import type { Run } from './state.js';
 
 /** Runs once anything was journaled; leaves `restoreOk` and `restorePending` in the state. */
@@ -25,7 +30,10 @@ export async function restorePhase(run: Run): Promise<void> {
   s.restoring = true;
   run.phase('restore', 'start');
   s.tRestore = timeline.now();
-  const undos = [...journal.pending()].reverse();
+  const undos = [...journal.pending()].filter((u) => !u.stage).reverse();
+  // before the first undo: what must run again once the faults are undone (recover's last step)
+  const found = s.injected ? asFoundUndos(inventory, s.servicesBefore) : [];
+  await journalWithCopies(run, found);
   for (const [i, u] of undos.entries()) {
     const startT = timeline.now();
     const ev: NewEvent = {
@@ -96,6 +104,8 @@ export async function restorePhase(run: Run): Promise<void> {
           run.mark('note', note);
           progress.info(note);
         }
+        const journaled = restoreStepUndos(found.step, n);
+        await journalWithCopies(run, journaled);
         rec = await runStep(run.runner, {
           step,
           rendered: found.step,
@@ -104,6 +114,7 @@ export async function restorePhase(run: Run): Promise<void> {
           targetSpec,
           interruptible: false,
         });
+        await settle(run, journaled, rec.ok, rec.error);
       } catch (err) {
         const t = timeline.now();
         rec = {
@@ -122,7 +133,19 @@ export async function restorePhase(run: Run): Promise<void> {
       if (!rec.ok) s.restoreOk = false;
     }
   }
-  if (s.injected) await compareServices(run);
+  if (s.injected) {
+    const lost = await compareServices(run);
+    // the "as found" check of each master: done, or pending for `recover` with what it lacks
+    for (const u of found) {
+      const missing = lost.filter((l) => l.master === u.master).map((l) => l.component);
+      await settle(
+        run,
+        [u],
+        missing.length === 0,
+        `not active after restore (active before the drill): ${missing.join(', ')}`,
+      );
+    }
+  }
   const nowMs = Date.parse(ports.clock.wallTime());
   s.restorePending = [
     ...journal.pending().map((e) => `${describeUndo(e)}: ${e.commands.join(' && ')} (${healedBy(e, nowMs)})`),
@@ -142,6 +165,13 @@ export async function restorePhase(run: Run): Promise<void> {
   );
   journal.close();
   s.restoring = false;
+}
+
+/** Journal entries that ran: done (and their copies on the masters marked so), or left pending as failed. */
+async function settle(run: Run, entries: UndoSpec[], ok: boolean, error?: string): Promise<void> {
+  const journal = run.state.journal as Journal;
+  for (const u of entries) journal.mark(u.id, ok ? 'done' : 'failed', ok ? undefined : error);
+  if (ok) await Promise.all(entries.map((u) => disarm(run, u)));
 }
 
 /** What will still put an entry back once restore gave up: its switch (with its time), `recover`. */

@@ -213,6 +213,8 @@ export class FakeCluster implements ClusterView, Remote {
 
   private apply(master: string, command: string): RemoteResult {
     if (this.failing?.test(command)) return { code: 1, stdout: '', stderr: 'simulated failure' };
+    const guarded = this.guarded(master, command);
+    if (guarded) return guarded;
     if (command.includes('systemctl cat -- ')) {
       // the preflight's presence check: one line per unit, in order
       const units = [...command.matchAll(/systemctl cat -- (?:'([^']*)'|([^\s']+))/g)].map(
@@ -255,6 +257,25 @@ export class FakeCluster implements ClusterView, Remote {
     }
     if (command === 'id -u') return { code: 0, stdout: '0', stderr: '' };
     return { code: 0, stdout: '', stderr: '' };
+  }
+
+  /**
+   * The guarded forms restore journals ("as found", restore-journal.ts): `{ A >/dev/null 2>&1 ||
+   * B; }` and `A >/dev/null 2>&1`, joined by ` && `, run as sh would; null for anything else.
+   */
+  private guarded(master: string, command: string): RemoteResult | null {
+    if (!command.includes(' >/dev/null 2>&1')) return null;
+    const parts = command.replaceAll(' >/dev/null 2>&1', '').split(' && ');
+    const simple = /^systemctl (is-active|start) \S+$/;
+    const steps = parts.map((p) => /^\{ (.+) \|\| (.+); \}$/.exec(p)?.slice(1) ?? [p]);
+    if (!steps.every((s) => s.every((c) => simple.test(c ?? '')))) return null;
+    let last: RemoteResult = { code: 0, stdout: '', stderr: '' };
+    for (const [first, orElse] of steps) {
+      last = this.apply(master, first!);
+      if (orElse && last.code !== 0) last = this.apply(master, orElse);
+      if (last.code !== 0) return { ...last, stdout: '' };
+    }
+    return { ...last, stdout: '' };
   }
 
   async close(): Promise<void> {}
