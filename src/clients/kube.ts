@@ -9,6 +9,7 @@ import { leasePath, type LeaseMetadata, type LeaseSpec } from '../kube/lease.js'
 import { KhaError } from '../errors.js';
 import { errorMessage, httpRequest, keepAliveAgent, tlsRequestOptions } from './http.js';
 import type { KubeAuthState } from './kube-auth.js';
+import { tunnelAgentFor, tunnelRouteFor } from './tunnel-routes.js';
 import type { KubeConnection } from './kubeconfig.js';
 import { setSafeTimeout } from '../time/timer.js';
 
@@ -107,7 +108,8 @@ export class KubeClient {
 
   /** The keep-alive agent for the credential's TLS material (rebuilt when it changes). */
   private agentFor(auth: KubeAuthState): http.Agent {
-    if (auth.agent) return auth.agent;
+    // a tunnelled server is reached over SSH, not through the kubeconfig's proxy-url
+    if (auth.agent && !tunnelRouteFor(this.conn.server)) return auth.agent;
     if (!this.agent || this.agentKey !== auth.key) {
       this.agent?.destroy();
       this.agent = keepAliveAgent(this.conn.server, auth.tls);
@@ -182,6 +184,7 @@ export class KubeClient {
       });
     const url = new URL(this.conn.server + path);
     const mod = url.protocol === 'https:' ? https : http;
+    const agent = tunnelAgentFor(url, auth.tls) ?? auth.agent;
     return new Promise<WatchEnd>((resolve, reject) => {
       let opened = false;
       let settled = false;
@@ -200,7 +203,7 @@ export class KubeClient {
         {
           headers: { accept: 'application/json', ...auth.headers },
           ...(url.protocol === 'https:' ? tlsRequestOptions(auth.tls) : {}),
-          ...(auth.agent ? { agent: auth.agent } : {}),
+          ...(agent ? { agent } : {}),
         },
         (res) => {
           if (res.statusCode === 401) this.conn.auth.invalidate();

@@ -12,7 +12,9 @@ import { loadTlsFiles, type TlsMaterial } from '../../clients/tls.js';
 import { MAX_DURATION_TEXT, isTooLong, parseDurationMs } from '../../text/duration.js';
 import { requireInventoryPath, resolveInventory } from '../../config/inventory.js';
 import { loadInventoryFile } from '../../config/load.js';
-import { DEFAULT_LEASES, LeaseRef } from '../../config/schema.js';
+import { DEFAULT_LEASES, LeaseRef, type Inventory } from '../../config/schema.js';
+import { tunnelEndpoints } from '../../config/reach.js';
+import { SshRemote } from '../../engine/live.js';
 import {
   gatherStatus,
   StatusClients,
@@ -66,6 +68,8 @@ interface Setup {
   target: StatusTarget;
   etcdTls: TlsMaterial;
   conn: KubeConnection;
+  inventory: Inventory;
+  inventoryDir: string;
 }
 
 function leaseRefs(extra: readonly string[] = []): string[] {
@@ -134,6 +138,8 @@ export function setupStatus(ctx: Context, opts: StatusOptions): Setup {
     },
     etcdTls,
     conn,
+    inventory,
+    inventoryDir: path.dirname(found.path),
   };
 }
 
@@ -145,6 +151,17 @@ export async function runStatus(ctx: Context, opts: StatusOptions): Promise<numb
   if (intervalMs !== undefined && intervalMs < MIN_INTERVAL_MS)
     throw new UsageError(`--watch interval must be at least ${MIN_INTERVAL_MS}ms`);
   const setup = setupStatus(ctx, opts);
+  // SSH connections only where endpoints are tunnelled through them (reach: ssh-tunnel)
+  const tunnels = tunnelEndpoints(setup.inventory).length
+    ? new SshRemote(setup.inventory, {
+        env: ctx.env,
+        cwd: setup.inventoryDir,
+        warn: (m) => ctx.stderr.write(`warning: ${m}\n`),
+      })
+    : undefined;
+  // the SSH handshakes first, so that they do not eat each check's deadline; a tunnel that cannot
+  // open shows as its endpoint's error in the tables
+  await tunnels?.tunnelFailures();
   // the credential and its rights: a failing exec plugin, a refused token or a missing right is
   // one line and exit 2, not a table of errors. Checked while etcd is asked (the Kubernetes
   // client's first use costs its import), and before anything is printed.
@@ -168,6 +185,7 @@ export async function runStatus(ctx: Context, opts: StatusOptions): Promise<numb
     return await watch(ctx, opts, setup.target, clients, intervalMs);
   } finally {
     clients.close();
+    await tunnels?.close();
   }
 }
 

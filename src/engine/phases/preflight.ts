@@ -5,6 +5,7 @@
  * watchers' first observations.
  */
 import type { Drill, Inventory } from '../../config/schema.js';
+import { reachOf } from '../../config/reach.js';
 import { KhaError, errorMessage, type ErrorCode } from '../../errors.js';
 import type { Baseline } from '../conditions.js';
 import type { RunInput, RunPorts, RunTimeline } from '../deps.js';
@@ -67,6 +68,13 @@ export async function preflight(
   ).filter((x): x is string => x !== null);
   if (sshFailures.length)
     throw notSteady('E_PREFLIGHT', `preflight: SSH failed:\n  ${sshFailures.join('\n  ')}`);
+  const tunnels = (await remote.tunnelFailures?.()) ?? [];
+  if (tunnels.length)
+    throw notSteady(
+      'E_PREFLIGHT',
+      `preflight: SSH tunnel cannot open: ${tunnels.join('; ')}`,
+      'check that the service listens at that address and port on the master itself (ss -ltn there), or set reach: direct',
+    );
   const missing = await missingUnits(drill, inventory, remote);
   if (missing.length)
     throw notSteady(
@@ -81,7 +89,14 @@ export async function preflight(
       const endpoint = inventory.masters.find((x) => x.name === m.master)?.etcd ?? '?';
       return `${m.master} (${endpoint}): ${m.error ?? 'not answering'}`;
     });
-    throw notSteady('E_PREFLIGHT', `preflight: etcd members not answering:\n  ${list.join('\n  ')}`);
+    throw notSteady(
+      'E_PREFLIGHT',
+      `preflight: etcd members not answering:\n  ${list.join('\n  ')}`,
+      directHint(
+        inventory,
+        bad.map((m) => m.master),
+      ),
+    );
   }
   const apiBad: string[] = [];
   for (const m of inventory.masters) {
@@ -90,7 +105,15 @@ export async function preflight(
   }
   const lb = await view.loadBalancer();
   if (!lb.ok) apiBad.push(`load balancer (${inventory.kubernetes.loadBalancer}): ${lb.error ?? 'not ready'}`);
-  if (apiBad.length) throw notSteady('E_PREFLIGHT', `preflight: not answering:\n  ${apiBad.join('\n  ')}`);
+  if (apiBad.length)
+    throw notSteady(
+      'E_PREFLIGHT',
+      `preflight: not answering:\n  ${apiBad.join('\n  ')}`,
+      directHint(
+        inventory,
+        inventory.masters.map((m) => m.name),
+      ),
+    );
   // the kubeconfig's credential and rights, before anything is touched: a 401 or 403 here is
   // bad input (E_KUBE_AUTH, exit 2), not a watcher that stays blind through the drill
   await view.checkLeaseAccess?.(drill.watchers.lease?.leases ?? []);
@@ -98,6 +121,15 @@ export async function preflight(
   const plan = await buildPlan(drill, inventory, view, input.runId, ports.random);
   enforceGuardrails(drill, plan.violations, input.yes ?? false);
   return `${inventory.masters.length} masters reachable, etcd and API servers answering`;
+}
+
+/** Where some of the masters are reached directly: how to reach them when only SSH gets through. */
+function directHint(inventory: Inventory, masters: string[]): string | undefined {
+  const direct = inventory.masters.filter(
+    (m) => masters.includes(m.name) && reachOf(inventory, m) === 'direct',
+  );
+  if (!direct.length) return undefined;
+  return `${direct.map((m) => m.name).join(', ')} ${direct.length > 1 ? 'are' : 'is'} reached directly: if only SSH gets through from here, set ssh.reach: ssh-tunnel in the inventory (README "SSH tunnels")`;
 }
 
 /** Who holds the Leases the drill looks at, and the etcd leader, before the fault. */
