@@ -4,7 +4,10 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { TlsMaterial } from './tls.js';
+import { tlsRequestOptions, type TlsMaterial } from './tls.js';
+import { routedKeepAliveAgent, tunnelAgentFor } from './tunnel-routes.js';
+
+export { tlsRequestOptions } from './tls.js';
 import { setSafeTimeout } from '../time/timer.js';
 
 export interface HttpRequest {
@@ -37,23 +40,17 @@ export class HttpError extends Error {
   }
 }
 
-/** Options for http(s).request and for agents: one place that applies TLS material. */
-export function tlsRequestOptions(tls: TlsMaterial | undefined): https.AgentOptions {
-  if (!tls) return {};
-  const o: https.AgentOptions = {};
-  if (tls.ca) o.ca = tls.ca;
-  if (tls.cert) o.cert = tls.cert;
-  if (tls.key) o.key = tls.key;
-  if (tls.insecure) o.rejectUnauthorized = false;
-  if (tls.serverName) o.servername = tls.serverName;
-  return o;
-}
-
-/** A keep-alive agent for one endpoint, so 100 ms polls reuse their connection. */
+/**
+ * A keep-alive agent for one endpoint, so 100 ms polls reuse their connection; it goes through
+ * the endpoint's SSH tunnel when one is installed for it (tunnel-routes.ts).
+ */
 export function keepAliveAgent(url: string, tls?: TlsMaterial): http.Agent {
-  return url.startsWith('https:')
-    ? new https.Agent({ keepAlive: true, maxSockets: 16, ...tlsRequestOptions(tls) })
-    : new http.Agent({ keepAlive: true, maxSockets: 16 });
+  const secure = url.startsWith('https:');
+  return routedKeepAliveAgent(secure, {
+    keepAlive: true,
+    maxSockets: 16,
+    ...(secure ? tlsRequestOptions(tls) : {}),
+  });
 }
 
 export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
@@ -67,7 +64,8 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
       headers: { ...req.headers },
       ...(url.protocol === 'https:' ? tlsRequestOptions(req.tls) : {}),
     };
-    if (req.agent) options.agent = req.agent;
+    const agent = req.agent ?? tunnelAgentFor(url, req.tls);
+    if (agent) options.agent = agent;
     if (req.body !== undefined) {
       options.headers = { 'content-type': 'application/json', ...options.headers };
       (options.headers as Record<string, string>)['content-length'] = String(Buffer.byteLength(req.body));

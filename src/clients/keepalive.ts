@@ -13,6 +13,7 @@ import tls from 'node:tls';
 import { HttpError, type HttpResponse } from './http.js';
 import type { TlsMaterial } from './tls.js';
 import { setSafeTimeout } from '../time/timer.js';
+import { asSocket, tunnelRouteFor } from './tunnel-routes.js';
 
 export interface KeepAliveRequest {
   /** path and query, e.g. `/readyz` */
@@ -274,28 +275,48 @@ export class KeepAliveHttp {
       try {
         if (this.invalid) throw Object.assign(new Error(this.invalid), { code: 'ERR_INVALID_URL' });
         bytes = this.encode(method, req);
-        conn = this.take();
       } catch (err) {
         return fail((err as Error).message, (err as NodeJS.ErrnoException).code ?? 'EREQUEST');
       }
-      const c = conn;
-      c.send(bytes, {
-        method,
-        resolve: (r) => {
-          if (settled) return;
-          settled = true;
-          timer.clear();
-          req.signal?.removeEventListener('abort', onAbort);
-          if (!c.closed) this.release(c);
-          resolve({
-            status: r.status,
-            headers: r.headers,
-            body: r.body.toString('utf8'),
-            latencyMs: elapsed(),
-          });
-        },
-        reject: (err) => fail(err.message, err.code ?? 'EREQUEST'),
-      });
+      const send = (c: Connection) => {
+        conn = c;
+        // the deadline or an abort came while a tunnel's channel was opening
+        if (settled) return c.destroy();
+        this.sendOn(c, bytes, method, {
+          resolve: (r) => {
+            if (settled) return;
+            settled = true;
+            timer.clear();
+            req.signal?.removeEventListener('abort', onAbort);
+            resolve({ ...r, latencyMs: elapsed() });
+          },
+          reject: (err) => fail(err.message, err.code ?? 'EREQUEST'),
+        });
+      };
+      const taken = this.take();
+      if (taken instanceof Connection) send(taken);
+      else taken.then(send, (err: NodeJS.ErrnoException) => fail(err.message, err.code ?? 'ETUNNEL'));
+    });
+  }
+
+  /** Sends one request on `c`; the connection goes back to the idle list once answered. */
+  private sendOn(
+    c: Connection,
+    bytes: Buffer,
+    method: string,
+    done: {
+      resolve: (r: { status: number; headers: Record<string, string>; body: string }) => void;
+      reject: (err: Error & { code?: string }) => void;
+    },
+  ): void {
+    c.send(bytes, {
+      method,
+      resolve: (r) => {
+        // a connection whose request already failed (deadline, abort) was destroyed then
+        if (!c.closed) this.release(c);
+        done.resolve({ status: r.status, headers: r.headers, body: r.body.toString('utf8') });
+      },
+      reject: done.reject,
     });
   }
 
@@ -323,16 +344,32 @@ export class KeepAliveHttp {
     return body ? Buffer.concat([Buffer.from(head, 'latin1'), body]) : Buffer.from(head, 'latin1');
   }
 
-  private take(): Connection {
+  /**
+   * An idle connection, or a new one: dialled directly, or, when an SSH tunnel is installed for
+   * this origin (tunnel-routes.ts), over a channel of that tunnel with TLS started on it (the
+   * server name and the certificate check still those of the URL's host).
+   */
+  private take(): Connection | Promise<Connection> {
     for (let c = this.idle.pop(); c; c = this.idle.pop()) {
       if (!c.closed && !c.socket.destroyed) {
         c.socket.ref();
         return c;
       }
     }
-    const socket = this.secure
-      ? tls.connect(this.tlsOptions())
-      : net.connect({ host: this.host, port: this.port });
+    const route = tunnelRouteFor(this.origin);
+    if (route)
+      return route.dial(this.host, this.port).then((stream) => {
+        const socket = this.secure
+          ? tls.connect({ ...this.tlsOptions(), socket: stream })
+          : (asSocket(stream) as net.Socket);
+        return this.adopt(socket);
+      });
+    return this.adopt(
+      this.secure ? tls.connect(this.tlsOptions()) : net.connect({ host: this.host, port: this.port }),
+    );
+  }
+
+  private adopt(socket: net.Socket): Connection {
     const c = new Connection(socket, (gone) => {
       this.all.delete(gone);
       const i = this.idle.indexOf(gone);

@@ -10,6 +10,7 @@ import { KhaError } from '../errors.js';
 import { errorMessage, httpRequest, tlsRequestOptions } from './http.js';
 import { KeepAliveHttp } from './keepalive.js';
 import type { KubeAuthState } from './kube-auth.js';
+import { tunnelAgentFor, tunnelRouteFor } from './tunnel-routes.js';
 import type { KubeConnection } from './kubeconfig.js';
 import { setSafeTimeout } from '../time/timer.js';
 
@@ -111,7 +112,8 @@ export class KubeClient {
    * none with a proxy-url credential, whose requests go through the library's proxy agent.
    */
   private httpFor(auth: KubeAuthState): KeepAliveHttp | null {
-    if (auth.agent) return null;
+    // a tunnelled server is reached over SSH, not through the kubeconfig's proxy-url
+    if (auth.agent && !tunnelRouteFor(this.conn.server)) return null;
     if (!this.http || this.httpKey !== auth.key) {
       this.http?.close();
       this.http = new KeepAliveHttp(this.conn.server, auth.tls);
@@ -190,6 +192,7 @@ export class KubeClient {
       });
     const url = new URL(this.conn.server + path);
     const mod = url.protocol === 'https:' ? https : http;
+    const agent = tunnelAgentFor(url, auth.tls) ?? auth.agent;
     return new Promise<WatchEnd>((resolve, reject) => {
       let opened = false;
       let settled = false;
@@ -208,7 +211,7 @@ export class KubeClient {
         {
           headers: { accept: 'application/json', ...auth.headers },
           ...(url.protocol === 'https:' ? tlsRequestOptions(auth.tls) : {}),
-          ...(auth.agent ? { agent: auth.agent } : {}),
+          ...(agent ? { agent } : {}),
         },
         (res) => {
           if (res.statusCode === 401) this.conn.auth.invalidate();

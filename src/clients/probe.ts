@@ -3,6 +3,7 @@ import { errorMessage, HttpError, httpRequest, type HttpResponse } from './http.
 import type { KubeAuthenticator } from './kube-auth.js';
 import { KeepAliveHttp } from './keepalive.js';
 import type { TlsMaterial } from './tls.js';
+import { tunnelRouteFor } from './tunnel-routes.js';
 
 export interface ProbeResult {
   ok: boolean;
@@ -61,7 +62,9 @@ export async function probeKube(
   auth: KubeAuthenticator,
 ): Promise<ProbeResult> {
   const a = await auth.current();
-  const r = await probeHttp(url, path, timeoutMs, a.tls, a.headers, a.agent);
+  // a tunnelled server is reached over SSH, not through the kubeconfig's proxy-url
+  const agent = tunnelRouteFor(url) ? undefined : a.agent;
+  const r = await probeHttp(url, path, timeoutMs, a.tls, a.headers, agent);
   if (r.status === 401) auth.invalidate();
   return r;
 }

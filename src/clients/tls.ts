@@ -1,5 +1,6 @@
 /** TLS material for clients: read once from files, or given inline (kubeconfig *-data). */
 import { readInputFile } from '../fs/read-file.js';
+import type https from 'node:https';
 import { homedir } from 'node:os';
 
 export interface TlsMaterial {
@@ -30,4 +31,16 @@ export function loadTlsFiles(paths: TlsFilePaths | undefined): TlsMaterial {
   if (paths.cert) out.cert = readInputFile(expandHome(paths.cert));
   if (paths.key) out.key = readInputFile(expandHome(paths.key));
   return out;
+}
+
+/** Options for http(s).request and for agents: one place that applies TLS material. */
+export function tlsRequestOptions(tls: TlsMaterial | undefined): https.AgentOptions {
+  if (!tls) return {};
+  const o: https.AgentOptions = {};
+  if (tls.ca) o.ca = tls.ca;
+  if (tls.cert) o.cert = tls.cert;
+  if (tls.key) o.key = tls.key;
+  if (tls.insecure) o.rejectUnauthorized = false;
+  if (tls.serverName) o.servername = tls.serverName;
+  return o;
 }

@@ -9,6 +9,13 @@ export const JumpHost = z.strictObject({
   identityFile: Path.optional(),
 });
 
+/** How the laptop reaches a master's etcd client port and API server. */
+export const Reach = z
+  .enum(['direct', 'ssh-tunnel'])
+  .describe(
+    "direct: connect to the URL; ssh-tunnel: forward the connection over the SSH connection kha-drill holds to that same master (ssh -L), TLS still checked against the URL's host.",
+  );
+
 export const Master = z
   .strictObject({
     name: Name.describe('Short name of the master, used in targets (master:<name>) and reports.'),
@@ -40,6 +47,9 @@ export const Master = z
       .describe('What prefixes Lease holderIdentity for this master (`<nodeName>_<uuid>`).'),
     etcd: Url.describe("This master's etcd client endpoint, e.g. https://10.240.0.70:2379."),
     apiserver: Url.describe("This master's API server URL, e.g. https://10.240.0.70:6443."),
+    reach: Reach.optional().describe(
+      'How this master’s etcd and API server are reached (default ssh.reach): ssh-tunnel forwards them over the SSH connection to this same master, never through a peer.',
+    ),
   })
   .describe('One control-plane machine.');
 
@@ -60,6 +70,9 @@ export const SshSettings = z
     connectTimeout: Duration.default('10s'),
     commandTimeout: Duration.default('60s').describe('Upper bound on any one remote command.'),
     jumpHost: JumpHost.optional(),
+    reach: Reach.default('direct').describe(
+      'Default for masters[].reach: ssh-tunnel when only SSH (port 22) reaches the masters from here.',
+    ),
     configFile: Path.optional().describe(
       'OpenSSH client config read for each master host (Host aliases, HostName, User, Port, IdentityFile, ProxyJump, ProxyCommand); default ~/.ssh/config when it exists. The inventory wins where both speak.',
     ),
@@ -116,6 +129,9 @@ export const KubernetesSettings = z.strictObject({
   ),
   context: z.string().min(1).optional().describe('Kubeconfig context (default: its current-context).'),
   loadBalancer: Url.describe('The API load balancer URL the cluster uses, e.g. https://10.240.0.100:6443.'),
+  loadBalancerVia: Name.optional().describe(
+    'Reach the load balancer through a port forward over the SSH connection to this master (its name); unset: directly. The kubeconfig server, when it is the load balancer, goes the same way.',
+  ),
   leaderElection: LeaderElection.default({ leaseDuration: '15s', renewDeadline: '10s', retryPeriod: '2s' }),
 });
 

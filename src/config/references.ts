@@ -10,6 +10,7 @@ import { parseDuration } from '../text/duration.js';
 import type { Inventory } from './schema.js';
 import type { PathSegment, YamlSource } from './source.js';
 import { closest } from '../text/suggest.js';
+import { tunnelClashes, tunnelEndpoints } from './reach.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -144,6 +145,22 @@ export function checkInventoryRules(inv: Inventory, src: YamlSource): Problem[] 
         );
     });
   }
+  const via = inv.kubernetes.loadBalancerVia;
+  const names = inv.masters.map((m) => m.name);
+  if (via !== undefined && !names.includes(via)) {
+    const near = names.length > 12 ? closest(via, names) : undefined;
+    at(
+      ['kubernetes', 'loadBalancerVia'],
+      `no master named '${via}' in the inventory (${near ? `did you mean '${near}'?` : `expected one of: ${names.join(', ')}`})`,
+    );
+  }
+  for (const clash of tunnelClashes(inv)) at(['masters'], clash);
+  // the gRPC transport dials etcd itself, outside the tunnels the HTTP clients take
+  if (inv.etcd.transport === 'grpc' && tunnelEndpoints(inv).some((e) => e.what === 'etcd'))
+    at(
+      ['etcd', 'transport'],
+      'grpc does not go through SSH tunnels yet: use transport gateway with reach: ssh-tunnel, or reach etcd directly',
+    );
   if (inv.services.manager === 'custom' && !inv.services.custom) {
     at(
       ['services', 'manager'],

@@ -19,6 +19,9 @@ import {
   type SshSettings,
 } from '../ssh/index.js';
 import { lookup } from 'node:dns/promises';
+import type { Duplex } from 'node:stream';
+import { installTunnelRoutes } from '../clients/tunnel-routes.js';
+import { tunnelFailures, tunnelRoutesOf } from './tunnels.js';
 import { errorMessage, KhaError } from '../errors.js';
 import { membershipOf } from './etcd-membership.js';
 import { peerHostsOf, resolvePeerHosts, type PeerAddresses } from './peers.js';
@@ -59,11 +62,25 @@ export function sshSettingsOf(inventory: Inventory): SshSettings {
 
 export class SshRemote implements Remote {
   private readonly pool: SshPool;
+  private readonly uninstallTunnels: (() => void) | undefined;
   constructor(
     private readonly inventory: Inventory,
     senv: SshEnv,
   ) {
     this.pool = new SshPool(sshSettingsOf(inventory), senv);
+    // the clients reach tunnelled endpoints over this remote's connections until close()
+    const routes = tunnelRoutesOf(inventory, (name, host, port) => this.openChannel(name, host, port));
+    this.uninstallTunnels = routes.size ? installTunnelRoutes(routes) : undefined;
+  }
+
+  private async openChannel(name: string, host: string, port: number): Promise<Duplex> {
+    const m = this.inventory.masters.find((x) => x.name === name);
+    if (!m) throw new Error(`no master named ${name}`);
+    return (await this.pool.get(this.endpoint(m))).openChannel(host, port);
+  }
+
+  tunnelFailures(): Promise<string[]> {
+    return tunnelFailures(this.inventory, (name, host, port) => this.openChannel(name, host, port));
   }
 
   private endpoint(m: Master): SshEndpoint {
@@ -90,6 +107,7 @@ export class SshRemote implements Remote {
   }
 
   close(): Promise<void> {
+    this.uninstallTunnels?.();
     return this.pool.closeAll();
   }
 }

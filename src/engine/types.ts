@@ -77,6 +77,11 @@ export interface Remote {
   /** opens (or reuses) the connection; throws naming host and reason */
   connect(master: Master): Promise<void>;
   exec(master: Master, command: string, options?: { timeoutS?: number }): Promise<RemoteResult>;
+  /**
+   * Opens one channel through each SSH tunnel of the inventory (reach: ssh-tunnel,
+   * kubernetes.loadBalancerVia); resolves with a line per one that cannot open.
+   */
+  tunnelFailures?(): Promise<string[]>;
   close(): Promise<void>;
 }
 

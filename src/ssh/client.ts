@@ -430,9 +430,26 @@ export class SshConnection {
   }
 
   /**
+   * One direct-tcpip channel to `host:port` as the master sees it (what `ssh -L` opens per
+   * connection); one that cannot open is E_SSH_TUNNEL naming the master and the target.
+   */
+  async openChannel(host: string, port: number, srcPort = 0): Promise<Duplex> {
+    try {
+      return (await this.ssh.forwardOut('127.0.0.1', srcPort, host, port)) as unknown as Duplex;
+    } catch (err) {
+      throw new SshError(
+        'E_SSH_TUNNEL',
+        `tunnel over SSH to ${this.endpoint.name} (${this.address}) could not open ${host}:${port}: ${(err as Error).message}`,
+        { master: this.endpoint.name, address: this.address },
+        { cause: err },
+      );
+    }
+  }
+
+  /**
    * A local port on 127.0.0.1 whose connections are forwarded over this SSH connection to
-   * `host:port` as the master sees it (ssh -L). Each accepted socket gets its own forwardOut
-   * channel; one that cannot open is closed at once and reported through `onError`.
+   * `host:port` as the master sees it (ssh -L). Each accepted socket gets its own channel; one
+   * that cannot open is closed at once and reported through `onError`.
    */
   async forwardLocal(
     host: string,
@@ -441,21 +458,14 @@ export class SshConnection {
   ): Promise<LocalForward> {
     const server = createServer((local) => {
       local.on('error', () => undefined);
-      this.ssh.forwardOut('127.0.0.1', local.remotePort ?? 0, host, port).then(
+      this.openChannel(host, port, local.remotePort ?? 0).then(
         (remote) => {
-          const r = remote as unknown as Duplex;
-          r.on('error', () => local.destroy());
-          local.pipe(r).pipe(local);
+          remote.on('error', () => local.destroy());
+          local.pipe(remote).pipe(local);
         },
         (err: Error) => {
           local.destroy();
-          onError(
-            new SshError(
-              'E_SSH_TUNNEL',
-              `tunnel over SSH to ${this.endpoint.name} (${this.address}) could not open ${host}:${port}: ${err.message}`,
-              { master: this.endpoint.name, address: this.address },
-            ),
-          );
+          onError(err);
         },
       );
     });

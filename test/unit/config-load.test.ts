@@ -77,6 +77,12 @@ const cases: Array<[fixture: string, expected: string[]]> = [
   ],
   ['unknown-step', ["restore[0].target: no inject step with id 'victm' (did you mean 'step:victim'?)@18:18"]],
   ['duplicate-key', ["duplicate key 'name' (each key may appear once in a mapping; first at line 4)@5:3"]],
+  [
+    'grpc-through-tunnel',
+    [
+      'etcd.transport: grpc does not go through SSH tunnels yet: use transport gateway with reach: ssh-tunnel, or reach etcd directly@14:14',
+    ],
+  ],
   ['tab-indent', ['tab used for indentation (expected spaces)@4:1']],
   ['syntax-error', ['YAML syntax error: missing closing "quote (expected valid YAML)@4:1']],
   ['alias-bomb', ['too many alias expansions, a YAML alias bomb? (expected at most 100)@4:8']],

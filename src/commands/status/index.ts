@@ -15,7 +15,9 @@ import { loadTlsFiles, type TlsMaterial } from '../../clients/tls.js';
 import { MAX_DURATION_TEXT, isTooLong, parseDurationMs } from '../../text/duration.js';
 import { requireInventoryPath, resolveInventory } from '../../config/inventory.js';
 import { loadInventoryFile } from '../../config/load.js';
-import { DEFAULT_LEASES, LeaseRef } from '../../config/schema.js';
+import { DEFAULT_LEASES, LeaseRef, type Inventory } from '../../config/schema.js';
+import { tunnelEndpoints } from '../../config/reach.js';
+import { SshRemote } from '../../engine/live.js';
 import {
   gatherStatus,
   StatusClients,
@@ -26,9 +28,7 @@ import {
 } from '../../status/index.js';
 import type { RegisterCommand } from '../types.js';
 import { setSafeTimeout } from '../../time/timer.js';
-import type { Inventory } from '../../config/schema.js';
-import { SshRemote } from '../../engine/live.js';
-import { gatherSwitches, switchesTimeoutMs, type SwitchRow } from '../../status/switches.js';
+import { gatherSwitches, switchesTimeoutMs } from '../../status/switches.js';
 
 export { DEFAULT_LEASES };
 const DEFAULT_INTERVAL = '2s';
@@ -157,13 +157,14 @@ export function setupStatus(ctx: Context, opts: StatusOptions): Setup {
 }
 
 /**
- * The SSH side of status: one connection per master (kept across --watch refreshes), its
- * handshake bounded by the same short deadline as the listing. Never prompts for a passphrase.
+ * The SSH side of status: one connection per master (kept across --watch refreshes) for the
+ * armed switches and the tunnelled endpoints, its handshake bounded by the same short deadline as
+ * the listing. Never prompts for a passphrase.
  */
-function switchLister(
+function statusSsh(
   ctx: Context,
   setup: Setup,
-): { list: () => Promise<SwitchRow[]>; close: () => Promise<void> } {
+): { remote: SshRemote; inventory: Inventory; timeoutMs: number } {
   const timeoutMs = switchesTimeoutMs(setup.target.timeoutMs);
   const inventory: Inventory = {
     ...setup.inventory,
@@ -174,7 +175,7 @@ function switchLister(
     cwd: setup.inventoryDir,
     warn: (m) => ctx.stderr.write(`warning: ${m}\n`),
   });
-  return { list: () => gatherSwitches(remote, inventory, timeoutMs), close: () => remote.close() };
+  return { remote, inventory, timeoutMs };
 }
 
 export async function runStatus(ctx: Context, opts: StatusOptions): Promise<number> {
@@ -185,6 +186,12 @@ export async function runStatus(ctx: Context, opts: StatusOptions): Promise<numb
   if (intervalMs !== undefined && intervalMs < MIN_INTERVAL_MS)
     throw new UsageError(`--watch interval must be at least ${MIN_INTERVAL_MS}ms`);
   const setup = setupStatus(ctx, opts);
+  // SSH for the switches, and for endpoints tunnelled through it (reach: ssh-tunnel)
+  const tunnelled = tunnelEndpoints(setup.inventory).length > 0;
+  const ssh = opts.switches !== false || tunnelled ? statusSsh(ctx, setup) : undefined;
+  // the SSH handshakes first, so that they do not eat each check's deadline; a tunnel that cannot
+  // open shows as its endpoint's error in the tables
+  if (tunnelled) await ssh?.remote.tunnelFailures();
   // the credential and its rights: a failing exec plugin, a refused token or a missing right is
   // one line and exit 2, not a table of errors. Checked while etcd is asked (the Kubernetes
   // client's first use costs its import), and before anything is printed.
@@ -194,13 +201,11 @@ export async function runStatus(ctx: Context, opts: StatusOptions): Promise<numb
     setup.target.leases,
     setup.target.timeoutMs,
   );
-  const switches = opts.switches === false ? undefined : switchLister(ctx, setup);
-  const clients = new StatusClients(
-    setup.etcdTls,
-    setup.conn,
-    etcdConnect(setup.etcdTransport),
-    switches?.list,
-  );
+  const switches =
+    opts.switches === false || !ssh
+      ? undefined
+      : () => gatherSwitches(ssh.remote, ssh.inventory, ssh.timeoutMs);
+  const clients = new StatusClients(setup.etcdTls, setup.conn, etcdConnect(setup.etcdTransport), switches);
   try {
     if (intervalMs === undefined) {
       const gathered = gatherStatus(setup.target, clients);
@@ -214,7 +219,7 @@ export async function runStatus(ctx: Context, opts: StatusOptions): Promise<numb
     return await watch(ctx, opts, setup.target, clients, intervalMs);
   } finally {
     clients.close();
-    await switches?.close();
+    await ssh?.remote.close();
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import type { Drill, Inventory } from '../../config/schema.js';
 import { gatewayAuthError, gatewayRefusesCertUser } from '../../clients/etcd-access.js';
+import { reachOf } from '../../config/reach.js';
 import { KhaError, errorMessage, type ErrorCode } from '../../errors.js';
 import type { Baseline } from '../conditions.js';
 import type { RunInput, RunPorts, RunTimeline } from '../deps.js';
@@ -70,9 +71,15 @@ export async function preflight(
   // bad input (E_KUBE_AUTH, exit 2), not a watcher that stays blind through the drill
   const access = settle(view.checkLeaseAccess?.(drill.watchers.lease?.leases ?? []) ?? Promise.resolve());
 
-  const { sshFailures, missing } = unwrap(await ssh);
+  const { sshFailures, tunnels, missing } = unwrap(await ssh);
   if (sshFailures.length)
     throw notSteady('E_PREFLIGHT', `preflight: SSH failed:\n  ${sshFailures.join('\n  ')}`);
+  if (tunnels.length)
+    throw notSteady(
+      'E_PREFLIGHT',
+      `preflight: SSH tunnel cannot open: ${tunnels.join('; ')}`,
+      'check that the service listens at that address and port on the master itself (ss -ltn there), or set reach: direct',
+    );
   if (missing.length)
     throw notSteady(
       'E_PREFLIGHT',
@@ -88,10 +95,25 @@ export async function preflight(
       const endpoint = inventory.masters.find((x) => x.name === m.master)?.etcd ?? '?';
       return `${m.master} (${endpoint}): ${m.error ?? 'not answering'}`;
     });
-    throw notSteady('E_PREFLIGHT', `preflight: etcd members not answering:\n  ${list.join('\n  ')}`);
+    throw notSteady(
+      'E_PREFLIGHT',
+      `preflight: etcd members not answering:\n  ${list.join('\n  ')}`,
+      directHint(
+        inventory,
+        bad.map((m) => m.master),
+      ),
+    );
   }
   const apiBad = unwrap(await apis).filter((x): x is string => x !== null);
-  if (apiBad.length) throw notSteady('E_PREFLIGHT', `preflight: not answering:\n  ${apiBad.join('\n  ')}`);
+  if (apiBad.length)
+    throw notSteady(
+      'E_PREFLIGHT',
+      `preflight: not answering:\n  ${apiBad.join('\n  ')}`,
+      directHint(
+        inventory,
+        inventory.masters.map((m) => m.name),
+      ),
+    );
   unwrap(await access);
   // the etcd user's rights, when the drill writes: a refusal is E_ETCD_AUTH (exit 3), not a
   // write outage measured through the whole drill
@@ -121,7 +143,7 @@ function unwrap<T>(s: Settled<T>): T {
 async function sshChecks(
   input: RunInput,
   remote: RunPorts['remote'],
-): Promise<{ sshFailures: string[]; missing: string[] }> {
+): Promise<{ sshFailures: string[]; tunnels: string[]; missing: string[] }> {
   const { drill, inventory } = input;
   const sshFailures = (
     await Promise.all(
@@ -141,8 +163,19 @@ async function sshChecks(
       }),
     )
   ).filter((x): x is string => x !== null);
-  if (sshFailures.length) return { sshFailures, missing: [] };
-  return { sshFailures, missing: await missingUnits(drill, inventory, remote) };
+  if (sshFailures.length) return { sshFailures, tunnels: [], missing: [] };
+  const tunnels = (await remote.tunnelFailures?.()) ?? [];
+  if (tunnels.length) return { sshFailures, tunnels, missing: [] };
+  return { sshFailures, tunnels, missing: await missingUnits(drill, inventory, remote) };
+}
+
+/** Where some of the masters are reached directly: how to reach them when only SSH gets through. */
+function directHint(inventory: Inventory, masters: string[]): string | undefined {
+  const direct = inventory.masters.filter(
+    (m) => masters.includes(m.name) && reachOf(inventory, m) === 'direct',
+  );
+  if (!direct.length) return undefined;
+  return `${direct.map((m) => m.name).join(', ')} ${direct.length > 1 ? 'are' : 'is'} reached directly: if only SSH gets through from here, set ssh.reach: ssh-tunnel in the inventory (README "SSH tunnels")`;
 }
 
 /** Who holds the Leases the drill looks at, and the etcd leader, before the fault. */
