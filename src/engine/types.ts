@@ -2,6 +2,7 @@
 import type { ComponentName, Condition, Inventory, Master } from '../config/schema.js';
 import { KhaError } from '../errors.js';
 import type { PeerAddresses } from './peers.js';
+import type { ClockSample } from './fault/clock-offset.js';
 
 /** One etcd member as a status call saw it (read-only view for targets and conditions). */
 export interface MemberState {
@@ -70,6 +71,11 @@ export interface Remote {
   /** opens (or reuses) the connection; throws naming host and reason */
   connect(master: Master): Promise<void>;
   exec(master: Master, command: string, options?: { timeoutS?: number }): Promise<RemoteResult>;
+  /**
+   * `n` readings of the master's clock over one open channel, each between two `now()`s; where
+   * absent, the clock is read by one `exec` per reading (whose round trip is wider)
+   */
+  readClock?(master: Master, n: number, now: () => number): Promise<ClockSample[]>;
   close(): Promise<void>;
 }
 

@@ -200,13 +200,21 @@ export const leaderless: PerLease = (view, _lease, events, name) => {
       ].join('; '),
     });
   }
-  // acquireTime on the new holder's clock, mapped to the run clock, minus t_fault
-  const start = fromFault(view, onRun.t);
+  // The Lease was held again once the new holder's write took effect: after its acquireTime (client-go
+  // stamps it before the PUT) and before the watch showed it. With the watch live, the PUT's
+  // answer and the watch's event leave the API server together: the event's arrival is the moment
+  // (as for takeover), and acquireTime bounds it from below. Blind, acquireTime is the estimate and
+  // the event's late arrival the upper bound.
+  const blind = blindDuring(view, 'lease', [_lease], onRun.t, next.t).length > 0;
+  const hi = next.t + WATCH_GRANULARITY_S;
+  const lo = Math.min(onRun.t - onRun.err, next.t);
+  const endAt = blind ? Math.min(onRun.t, next.t) : next.t;
+  const start = fromFault(view, endAt);
   notes.unshift(
-    `acquireTime by ${next.holder} at ${fmt(onRun.t)} s (±${fmt(onRun.err)}, its master's clock mapped); ${start.note}`,
+    `acquireTime by ${next.holder} at ${fmt(onRun.t)} s (±${fmt(onRun.err)}, its master's clock mapped), before its write; the watch showed the write at ${fmt(next.t)} s${blind ? ' after a blind window: from acquireTime' : ''}; ${start.note}`,
   );
-  return measured(name, 's', Math.max(0, onRun.t - start.from), onRun.err + start.err, {
-    at: onRun.t,
+  return measured(name, 's', Math.max(0, endAt - start.from), Math.max(endAt - lo, hi - endAt) + start.err, {
+    at: endAt,
     note: notes.join('; '),
   });
 };
