@@ -100,18 +100,40 @@ describe('Lease metrics from t_fault', () => {
     });
   const crash = () => crashed().lease(13.01, B, { renew: 13 - 2.2, acquire: 13 - 2.2, transitions: 2 });
 
-  it('takeover: from the process leaving, not from the command’s return; ± includes t_fault’s', () => {
+  it('takeover: the new holder’s acquireTime (its master 2.2 s behind, mapped) from the process leaving; the watch event bounds it', () => {
     const m = get(computeMetrics(crash().build()), 'lease.takeover_s');
-    expect(m.value).toBeCloseTo(2.71, 6);
-    expect(m.errorS).toBeCloseTo(0.014, 6);
+    expect(m.value).toBeCloseTo(2.7, 6);
+    // [acquireTime − its offset's ±, the event + the watch's granularity] + t_fault's ±
+    expect(m.errorS).toBeCloseTo(13.02 - 13 + 0.003001 + 0.004, 6);
     expect(m.note).toMatch(/from t_fault \(unit-exit on master-2/);
   });
 
-  it('leaderless: ends when the watch showed the write; acquireTime (its master 2.2 s behind, mapped) bounds it from below', () => {
-    const m = get(computeMetrics(crash().build()), 'lease.leaderless_s');
+  it('takeover: the watch delivered the write 400 ms late (a loaded API server): still from acquireTime, inside the ±', () => {
+    const tb = crashed().lease(13.4, B, { renew: 13 - 2.2, acquire: 13 - 2.2, transitions: 2 });
+    const m = get(computeMetrics(tb.build()), 'lease.takeover_s');
+    expect(m.value).toBeCloseTo(2.7, 6);
+    // the component logs its takeover once its PUT returned (8 ms)
+    expect(Math.abs(m.value! - (13.008 - 10.3))).toBeLessThanOrEqual(m.errorS);
+  });
+
+  it('takeover without the new holder’s clock offset: the watch event', () => {
+    const tb = slowInject(heldByA(new TimelineBuilder(), 10), {
+      start: 10,
+      end: 10.8,
+      t: 10.3,
+      err: 0.004,
+      master: 'master-2',
+    }).lease(13.01, B, { renew: 13, acquire: 13, transitions: 2 });
+    const m = get(computeMetrics(tb.build()), 'lease.takeover_s');
     expect(m.value).toBeCloseTo(2.71, 6);
+    expect(m.errorS).toBeCloseTo(0.014, 6);
+  });
+
+  it('leaderless: from the new holder’s acquireTime (its master 2.2 s behind, mapped); the watch event bounds it from above', () => {
+    const m = get(computeMetrics(crash().build()), 'lease.leaderless_s');
+    expect(m.value).toBeCloseTo(2.7, 6);
     // the write lies in [acquireTime − its offset's ±, the event + the watch's granularity]
-    expect(m.errorS).toBeCloseTo(0.013001 + 0.004, 6);
+    expect(m.errorS).toBeCloseTo(0.02 + 0.004, 6);
     expect(m.note).toMatch(/acquireTime by master-1_bbbb at 13\.000 s/);
   });
 
@@ -147,12 +169,12 @@ describe('Lease metrics from t_fault', () => {
   it('a Lease released during a graceful stop: from the stop’s start, and the note says so', () => {
     const ms = computeMetrics(releaseBeforeExit().build());
     const takeover = get(ms, 'lease.takeover_s');
-    // the master's bracket started 0.02 s after the laptop sent the command
-    expect(takeover.value).toBeCloseTo(0.48, 6);
+    // the master's bracket started 0.02 s after the laptop sent the command; acquired at 10.49
+    expect(takeover.value).toBeCloseTo(0.47, 6);
     expect(takeover.value!).toBeGreaterThanOrEqual(0);
     expect(takeover.note).toMatch(/counted from the stop's start/);
     const leaderless = get(ms, 'lease.leaderless_s');
-    expect(leaderless.value).toBeCloseTo(0.48, 6);
+    expect(leaderless.value).toBeCloseTo(0.47, 6);
     expect(leaderless.note).toMatch(/counted from the stop's start/);
   });
 });
@@ -176,13 +198,13 @@ describe("a graceful stop timed from systemd's ActiveExitTimestamp", () => {
   it("takeover and leaderless count from the stop's start as systemd recorded it, not the bracket's", () => {
     const ms = computeMetrics(run().build());
     const takeover = get(ms, 'lease.takeover_s');
-    expect(takeover.value).toBeCloseTo(10.5 - 10.032, 6);
-    expect(takeover.errorS).toBeCloseTo(0.01 + 0.001, 6);
+    expect(takeover.value).toBeCloseTo(10.49 - 10.032, 6);
+    expect(takeover.errorS).toBeCloseTo(10.51 - 10.49 + 0.001001 + 0.001, 6);
     expect(takeover.note).toMatch(/systemd's ActiveExitTimestamp/);
     const leaderless = get(ms, 'lease.leaderless_s');
-    expect(leaderless.value).toBeCloseTo(10.5 - 10.032, 6);
-    // acquireTime 10.49 (mapped through the 3.7 s offset) bounds it from below
-    expect(leaderless.errorS).toBeCloseTo(0.011001 + 0.001, 6);
+    expect(leaderless.value).toBeCloseTo(10.49 - 10.032, 6);
+    // acquireTime 10.49 (mapped through the 3.7 s offset); the event at 10.5 bounds it from above
+    expect(leaderless.errorS).toBeCloseTo(0.02 + 0.001, 6);
   });
 });
 
