@@ -187,12 +187,27 @@ export function analyzeRun(input: RunInput): RunAnalysis {
     if (typeof f === 'string') problems.push(`fault truth: ${f}`);
     else fault = f;
   }
-  const ruleNote = "a partition is logged by nothing: its true moment is taken as the command's return";
+  // A partition is logged by nothing. Its moment is the last rule in place, which the master's own
+  // clock read right after the rules' chain returned (the bracket's end printed by the same shell;
+  // the lab's hosts share one clock). That reading is the one kha-drill's t_fault starts from, so
+  // this row judges the offset mapping and the detection, not the moment's definition. (Until
+  // 6 Dec the truth was the laptop's return of the command: later by the SSH answer's way back.)
+  const ruleEnd = input.events.find(
+    (e) => e.kind === 'fault' && e.action === 'partition' && e.masterBracket?.end !== undefined,
+  );
+  const ruleMs =
+    ruleEnd?.kind === 'fault' && ruleEnd.masterBracket?.end !== undefined
+      ? ruleEnd.masterBracket.end * 1000
+      : injectMs;
+  const ruleNote =
+    ruleEnd !== undefined
+      ? "a partition is logged by nothing: its moment is the master's clock read right after the last rule went in"
+      : "a partition is logged by nothing: its true moment is taken as the command's return";
 
   if (input.measure === 'raft') {
     const truth = raftTruth(input.elections, faultMs);
     if (typeof truth === 'string') problems.push(`raft truth: ${truth}`);
-    const fromMs = input.fault === 'rule' ? injectMs : (fault?.exitMs ?? null);
+    const fromMs = input.fault === 'rule' ? ruleMs : (fault?.exitMs ?? null);
     const truthS = typeof truth === 'string' || fromMs === null ? null : (truth.electedMs - fromMs) / 1000;
     out.checks.push(
       check(

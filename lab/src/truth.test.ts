@@ -8,7 +8,7 @@ const j = (us: number, pid: number, message: string): string =>
 describe('ground truth from the journal', () => {
   it('asks journalctl for one unit as JSON from a wall time on', () => {
     expect(journalCommand('etcd', 1_764_882_000_123)).toBe(
-      'journalctl -u etcd -o json --no-pager --output-fields=MESSAGE,_PID,_COMM --since @1764882000.123',
+      'journalctl -u etcd -o json --no-pager --output-fields=MESSAGE,_PID,_COMM,_SOURCE_REALTIME_TIMESTAMP --since @1764882000.123',
     );
     expect(journalCommand('kube-scheduler')).not.toContain('--since');
   });
@@ -84,6 +84,23 @@ describe('ground truth from the journal', () => {
       'stopping',
       'scheduled-restart',
       'started',
+    ]);
+  });
+
+  it("systemd's lines carry its own stamp: the truth is that, not journald's receipt", () => {
+    // as journalctl printed them on a lab master after `systemctl stop kube-scheduler`
+    const text = [
+      JSON.stringify({
+        __REALTIME_TIMESTAMP: '1796528946397516',
+        _SOURCE_REALTIME_TIMESTAMP: '1796528946397328',
+        _PID: '1',
+        MESSAGE: 'Stopping kube-scheduler.service - Kubernetes Scheduler (kha-drill lab)...',
+      }),
+      j(1796528946405076, 1, 'Stopped kube-scheduler.service - Kubernetes Scheduler (kha-drill lab).'),
+    ].join('\n');
+    expect(unitLines(parseJournal(text)).map((u) => [u.event, u.realtimeUs])).toEqual([
+      ['stopping', 1796528946397328],
+      ['stopped', 1796528946405076],
     ]);
   });
 

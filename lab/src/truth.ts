@@ -9,12 +9,17 @@
 /** `journalctl` of one unit as JSON lines, from a wall time on (ms since the epoch). */
 export function journalCommand(unit: string, sinceMs?: number): string {
   const since = sinceMs === undefined ? '' : ` --since @${(Math.floor(sinceMs) / 1000).toFixed(3)}`;
-  return `journalctl -u ${unit} -o json --no-pager --output-fields=MESSAGE,_PID,_COMM${since}`;
+  return `journalctl -u ${unit} -o json --no-pager --output-fields=MESSAGE,_PID,_COMM,_SOURCE_REALTIME_TIMESTAMP${since}`;
 }
 
 export interface JournalEntry {
   /** when journald received the line, µs since the epoch */
   realtimeUs: number;
+  /**
+   * when the sender stamped it (_SOURCE_REALTIME_TIMESTAMP, µs), where it did: systemd does, so its
+   * records of a unit are its own time, not journald's receipt (5.6 ms later on a loaded lab)
+   */
+  sourceUs?: number;
   message: string;
   pid: number | undefined;
   /** true for systemd's own lines about the unit (PID 1) */
@@ -26,13 +31,25 @@ export function parseJournal(text: string): JournalEntry[] {
   for (const line of text.split('\n')) {
     if (!line.startsWith('{')) continue;
     try {
-      const j = JSON.parse(line) as { __REALTIME_TIMESTAMP?: string; MESSAGE?: unknown; _PID?: string };
+      const j = JSON.parse(line) as {
+        __REALTIME_TIMESTAMP?: string;
+        _SOURCE_REALTIME_TIMESTAMP?: string;
+        MESSAGE?: unknown;
+        _PID?: string;
+      };
       // journald sends a MESSAGE it cannot show as text as an array of bytes
       const message = Array.isArray(j.MESSAGE)
         ? Buffer.from(j.MESSAGE as number[]).toString('utf8')
         : String(j.MESSAGE ?? '');
       const pid = j._PID === undefined ? undefined : Number(j._PID);
-      out.push({ realtimeUs: Number(j.__REALTIME_TIMESTAMP), message, pid, systemd: pid === 1 });
+      const e: JournalEntry = {
+        realtimeUs: Number(j.__REALTIME_TIMESTAMP),
+        message,
+        pid,
+        systemd: pid === 1,
+      };
+      if (j._SOURCE_REALTIME_TIMESTAMP) e.sourceUs = Number(j._SOURCE_REALTIME_TIMESTAMP);
+      out.push(e);
     } catch {
       // a torn line
     }
@@ -118,6 +135,7 @@ export function leaseLines(entries: JournalEntry[]): LeaseLine[] {
 }
 
 export interface UnitLine {
+  /** systemd's own stamp of the line where the journal has it, else journald's receipt (µs) */
   realtimeUs: number;
   event: 'stopping' | 'stopped' | 'killed' | 'exited' | 'started' | 'scheduled-restart';
   message: string;
@@ -137,7 +155,7 @@ export function unitLines(entries: JournalEntry[]): UnitLine[] {
   for (const e of entries) {
     if (!e.systemd) continue;
     const hit = rules.find(([re]) => re.test(e.message));
-    if (hit) out.push({ realtimeUs: e.realtimeUs, event: hit[1], message: e.message });
+    if (hit) out.push({ realtimeUs: e.sourceUs ?? e.realtimeUs, event: hit[1], message: e.message });
   }
   return out;
 }

@@ -43,7 +43,7 @@ export const Watchers = z
     raft: z
       .strictObject({
         interval: Duration.default('100ms').describe('status poll period of each member (at least 20ms)'),
-        faultInterval: Duration.default('50ms').describe(
+        faultInterval: Duration.default('20ms').describe(
           'poll period from each inject step that may move the etcd leader until 0.2 s after a new leader is known (at least 20ms)',
         ),
         faultWindow: Duration.default('10s').describe('longest fast-poll window after an inject step'),

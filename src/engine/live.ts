@@ -25,6 +25,7 @@ import { tunnelFailures, tunnelRoutesOf } from './tunnels.js';
 import { errorMessage, KhaError } from '../errors.js';
 import { membershipOf } from './etcd-membership.js';
 import { peerHostsOf, resolvePeerHosts, type PeerAddresses } from './peers.js';
+import type { ClockSample } from './fault/clock-offset.js';
 import { masterForHolder } from './targets/index.js';
 import type {
   ClusterView,
@@ -104,6 +105,11 @@ export class SshRemote implements Remote {
   async exec(m: Master, command: string, options: { timeoutS?: number } = {}): Promise<RemoteResult> {
     const conn = await this.pool.get(this.endpoint(m));
     return conn.exec(command, options);
+  }
+
+  async readClock(m: Master, n: number, now: () => number): Promise<ClockSample[]> {
+    const conn = await this.pool.get(this.endpoint(m));
+    return conn.readClock(n, now);
   }
 
   close(): Promise<void> {

@@ -79,6 +79,7 @@ function faultRecords(run: Run): FaultRecord[] {
       note: e.note,
     };
     if (e.bracket) r.bracket = e.bracket;
+    if (e.stopStart !== undefined) r.stopStart = e.stopStart;
     return [r];
   });
 }

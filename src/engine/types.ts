@@ -2,6 +2,7 @@
 import type { ComponentName, Condition, Inventory, Master } from '../config/schema.js';
 import { KhaError } from '../errors.js';
 import type { PeerAddresses } from './peers.js';
+import type { ClockSample } from './fault/clock-offset.js';
 
 /** One etcd member as a status call saw it (read-only view for targets and conditions). */
 export interface MemberState {
@@ -82,6 +83,11 @@ export interface Remote {
    * kubernetes.loadBalancerVia); resolves with a line per one that cannot open.
    */
   tunnelFailures?(): Promise<string[]>;
+  /**
+   * `n` readings of the master's clock over one open channel, each between two `now()`s; where
+   * absent, the clock is read by one `exec` per reading (whose round trip is wider)
+   */
+  readClock?(master: Master, n: number, now: () => number): Promise<ClockSample[]>;
   close(): Promise<void>;
 }
 

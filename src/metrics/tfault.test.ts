@@ -26,6 +26,8 @@ function slowInject(
     action?: string;
     index?: number;
     service?: string;
+    /** systemd's ActiveExitTimestamp, mapped */
+    stopStart?: number;
   },
 ): TimelineBuilder {
   const step = {
@@ -55,6 +57,7 @@ function slowInject(
     bracket: { start: o.start + 0.02, end: o.end - 0.02 },
     commandStart: o.start,
     commandEnd: o.end,
+    ...(o.stopStart !== undefined ? { stopStart: o.stopStart } : {}),
     offsetS: W,
     offsetErrS: o.err,
     note: "systemd's ExecMainExitTimestamp",
@@ -87,26 +90,67 @@ const get = (ms: MetricResult[], name: string): MetricResult => {
 describe('Lease metrics from t_fault', () => {
   // a 0.8 s stop; the process left at 10.3; the new holder on master-1, whose clock is 2.2 s
   // behind, wrote acquireTime at true run time 13.0 (its clock: 10.8)
-  const crash = () =>
+  const crashed = () =>
     slowInject(heldByA(new TimelineBuilder(), 10).add(0.5, clock('master-1', -2.2, 0.003)), {
       start: 10,
       end: 10.8,
       t: 10.3,
       err: 0.004,
       master: 'master-2',
-    }).lease(13.01, B, { renew: 13 - 2.2, acquire: 13 - 2.2, transitions: 2 });
+    });
+  const crash = () => crashed().lease(13.01, B, { renew: 13 - 2.2, acquire: 13 - 2.2, transitions: 2 });
 
-  it('takeover: from the process leaving, not from the command’s return; ± includes t_fault’s', () => {
+  it('takeover: the new holder’s acquireTime (its master 2.2 s behind, mapped) from the process leaving; the watch event bounds it', () => {
     const m = get(computeMetrics(crash().build()), 'lease.takeover_s');
-    expect(m.value).toBeCloseTo(2.71, 6);
-    expect(m.errorS).toBeCloseTo(0.014, 6);
+    expect(m.value).toBeCloseTo(2.7, 6);
+    // [acquireTime − its offset's ±, the event + the watch's granularity] + t_fault's ±
+    expect(m.errorS).toBeCloseTo(13.02 - 13 + 0.003001 + 0.004, 6);
     expect(m.note).toMatch(/from t_fault \(unit-exit on master-2/);
   });
 
-  it('leaderless: the new holder’s acquireTime through its master’s measured offset (2.2 s behind)', () => {
+  it('takeover: the watch delivered the write 400 ms late (a loaded API server): still from acquireTime, inside the ±', () => {
+    const tb = crashed().lease(13.4, B, { renew: 13 - 2.2, acquire: 13 - 2.2, transitions: 2 });
+    const m = get(computeMetrics(tb.build()), 'lease.takeover_s');
+    expect(m.value).toBeCloseTo(2.7, 6);
+    // the component logs its takeover once its PUT returned (8 ms)
+    expect(Math.abs(m.value! - (13.008 - 10.3))).toBeLessThanOrEqual(m.errorS);
+  });
+
+  it('takeover without the new holder’s clock offset: the watch event', () => {
+    const tb = slowInject(heldByA(new TimelineBuilder(), 10), {
+      start: 10,
+      end: 10.8,
+      t: 10.3,
+      err: 0.004,
+      master: 'master-2',
+    }).lease(13.01, B, { renew: 13, acquire: 13, transitions: 2 });
+    const m = get(computeMetrics(tb.build()), 'lease.takeover_s');
+    expect(m.value).toBeCloseTo(2.71, 6);
+    expect(m.errorS).toBeCloseTo(0.014, 6);
+  });
+
+  it('leaderless: from the new holder’s acquireTime (its master 2.2 s behind, mapped); the watch event bounds it from above', () => {
     const m = get(computeMetrics(crash().build()), 'lease.leaderless_s');
     expect(m.value).toBeCloseTo(2.7, 6);
-    expect(m.errorS).toBeCloseTo(0.007001, 6);
+    // the write lies in [acquireTime − its offset's ±, the event + the watch's granularity]
+    expect(m.errorS).toBeCloseTo(0.02 + 0.004, 6);
+    expect(m.note).toMatch(/acquireTime by master-1_bbbb at 13\.000 s/);
+  });
+
+  it('leaderless: the component logs the takeover after its PUT returns (15 ms): inside the ±', () => {
+    const m = get(computeMetrics(crash().build()), 'lease.leaderless_s');
+    const truth = 13.0 + 0.015 - 10.3;
+    expect(Math.abs(m.value! - truth)).toBeLessThanOrEqual(m.errorS);
+  });
+
+  it('leaderless after a blind watch: from acquireTime, the late event as the upper bound', () => {
+    const tb = crashed()
+      .blind(12.5, 'lease', 'kube-system/kube-scheduler', 'start')
+      .blind(13.4, 'lease', 'kube-system/kube-scheduler', 'end')
+      .lease(13.45, B, { renew: 13.4 - 2.2, acquire: 13 - 2.2, transitions: 2 });
+    const m = get(computeMetrics(tb.build()), 'lease.leaderless_s');
+    expect(m.value).toBeCloseTo(2.7, 6);
+    expect(m.errorS).toBeCloseTo(13.45 + 0.01 - 13 + 0.004, 6);
   });
 
   // a graceful stop of 1 s: the holder released at 10.2, the standby took it (seen at 10.5),
@@ -125,13 +169,42 @@ describe('Lease metrics from t_fault', () => {
   it('a Lease released during a graceful stop: from the stop’s start, and the note says so', () => {
     const ms = computeMetrics(releaseBeforeExit().build());
     const takeover = get(ms, 'lease.takeover_s');
-    // the master's bracket started 0.02 s after the laptop sent the command
-    expect(takeover.value).toBeCloseTo(0.48, 6);
+    // the master's bracket started 0.02 s after the laptop sent the command; acquired at 10.49
+    expect(takeover.value).toBeCloseTo(0.47, 6);
     expect(takeover.value!).toBeGreaterThanOrEqual(0);
     expect(takeover.note).toMatch(/counted from the stop's start/);
     const leaderless = get(ms, 'lease.leaderless_s');
     expect(leaderless.value).toBeCloseTo(0.47, 6);
     expect(leaderless.note).toMatch(/counted from the stop's start/);
+  });
+});
+
+describe("a graceful stop timed from systemd's ActiveExitTimestamp", () => {
+  // the master's clock is 3.7 s ahead of the laptop's; systemd began the stop (the unit left
+  // `active`) 12 ms after the command's bracket started, the scheduler released at once and the
+  // standby took the Lease before the process had left
+  const run = () =>
+    slowInject(heldByA(new TimelineBuilder(), 10).add(0.5, clock('master-1', 3.7, 0.001)), {
+      start: 10,
+      end: 11,
+      t: 10.9,
+      err: 0.001,
+      master: 'master-2',
+      stopStart: 10.032,
+    })
+      .lease(10.21, null, { renew: 10.2 + 3.7, acquire: 10.2 + 3.7, transitions: 1, duration: 1 })
+      .lease(10.5, B, { renew: 10.49 + 3.7, acquire: 10.49 + 3.7, transitions: 2 });
+
+  it("takeover and leaderless count from the stop's start as systemd recorded it, not the bracket's", () => {
+    const ms = computeMetrics(run().build());
+    const takeover = get(ms, 'lease.takeover_s');
+    expect(takeover.value).toBeCloseTo(10.49 - 10.032, 6);
+    expect(takeover.errorS).toBeCloseTo(10.51 - 10.49 + 0.001001 + 0.001, 6);
+    expect(takeover.note).toMatch(/systemd's ActiveExitTimestamp/);
+    const leaderless = get(ms, 'lease.leaderless_s');
+    expect(leaderless.value).toBeCloseTo(10.49 - 10.032, 6);
+    // acquireTime 10.49 (mapped through the 3.7 s offset); the event at 10.5 bounds it from above
+    expect(leaderless.errorS).toBeCloseTo(0.02 + 0.001, 6);
   });
 });
 

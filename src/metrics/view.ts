@@ -39,8 +39,13 @@ export interface FaultMoment {
   index: number | null;
   service: string | null;
   action: string | null;
-  /** when the fault's command started: on the master's clock (its bracket) where known, else sent */
+  /**
+   * when the fault began: the stop's start as systemd recorded it (a graceful stop), else the
+   * command's start on the master's clock (its bracket), else when it was sent
+   */
   commandStart: number;
+  /** what commandStart is */
+  commandStartSource: 'stop-start' | 'bracket' | 'sent';
   /** ± of commandStart */
   commandStartErr: number;
 }
@@ -189,6 +194,7 @@ function faultOf(
       action: null,
       commandStart: start,
       commandStartErr: 0,
+      commandStartSource: 'sent',
     };
   }
   const f = faults.reduce((a, b) => (b.tFault < a.tFault ? b : a));
@@ -201,8 +207,9 @@ function faultOf(
     index: f.index,
     service: f.service ?? null,
     action: f.action,
-    commandStart: f.bracket?.start ?? f.commandStart,
-    commandStartErr: f.bracket ? f.offsetErrS : 0,
+    commandStart: f.stopStart ?? f.bracket?.start ?? f.commandStart,
+    commandStartErr: f.stopStart !== undefined || f.bracket ? f.offsetErrS : 0,
+    commandStartSource: f.stopStart !== undefined ? 'stop-start' : f.bracket ? 'bracket' : 'sent',
   };
 }
 
@@ -236,9 +243,15 @@ export function fromFault(view: RunView, end: number): { from: number; err: numb
   return {
     from: Math.min(end, f.commandStart),
     err: f.commandStartErr,
-    note: `before ${describeFault(f)} at ${fmt(f.t)} s: it happened during the stop, before the process left, so counted from the stop's start (${fmt(f.commandStart)} s)`,
+    note: `before ${describeFault(f)} at ${fmt(f.t)} s: it happened during the stop, before the process left, so counted from the stop's start (${fmt(f.commandStart)} s, ${START_SOURCE[f.commandStartSource]})`,
   };
 }
+
+const START_SOURCE: Record<FaultMoment['commandStartSource'], string> = {
+  'stop-start': "systemd's ActiveExitTimestamp",
+  bracket: "the command's start on the master's clock",
+  sent: 'when the command was sent',
+};
 
 /** Pairs blind start/end per watcher and subject; an unpaired start runs to the last event. */
 export function blindIntervals(events: readonly TimelineEvent[]): BlindInterval[] {

@@ -59,7 +59,7 @@ export function renderMarkdown(result: RunResult, _events: readonly TimelineEven
   for (const f of result.faults ?? []) {
     const pm = Math.max(f.tFault - f.lo, f.hi - f.tFault);
     out.push(
-      `**Fault:** t_fault ${f.tFault.toFixed(3)} ± ${pm.toFixed(3)} s on ${escapeMarkdownCell(f.master)} (${escapeMarkdownCell(f.note)}); command sent ${f.commandStart.toFixed(3)} s, returned ${f.commandEnd.toFixed(3)} s${f.bracket ? `, on the master's clock ${f.bracket.start.toFixed(3)}–${f.bracket.end.toFixed(3)} s` : ''}`,
+      `**Fault:** t_fault ${f.tFault.toFixed(3)} ± ${pm.toFixed(3)} s on ${escapeMarkdownCell(f.master)} (${escapeMarkdownCell(f.note)}); command sent ${f.commandStart.toFixed(3)} s, returned ${f.commandEnd.toFixed(3)} s${f.bracket ? `, on the master's clock ${f.bracket.start.toFixed(3)}–${f.bracket.end.toFixed(3)} s` : ''}${f.stopStart !== undefined ? `; systemd began the stop at ${f.stopStart.toFixed(3)} s` : ''}`,
       '',
     );
   }

@@ -36,7 +36,17 @@ export interface StepRecord {
 /** t_fault of an inject step on one master: the timeline's FaultEvent as the report keeps it. */
 export type FaultRecord = Pick<
   FaultEvent,
-  'index' | 'master' | 'source' | 'tFault' | 'lo' | 'hi' | 'bracket' | 'commandStart' | 'commandEnd' | 'note'
+  | 'index'
+  | 'master'
+  | 'source'
+  | 'tFault'
+  | 'lo'
+  | 'hi'
+  | 'bracket'
+  | 'commandStart'
+  | 'commandEnd'
+  | 'stopStart'
+  | 'note'
 >;
 
 export type Outcome =

@@ -56,13 +56,22 @@ export const StepRecordSchema = z.object({
 export const FaultRecordSchema = z.object({
   index: z.number().int().min(0),
   master: z.string(),
-  source: z.enum(['unit-exit', 'unit-inactive', 'unit-restarted', 'container-exit', 'bracket', 'command']),
+  source: z.enum([
+    'unit-exit',
+    'unit-inactive',
+    'unit-left-active',
+    'unit-restarted',
+    'container-exit',
+    'bracket',
+    'command',
+  ]),
   tFault: Seconds,
   lo: Seconds,
   hi: Seconds,
   bracket: z.object({ start: Seconds, end: Seconds }).optional(),
   commandStart: Seconds,
   commandEnd: Seconds,
+  stopStart: Seconds.optional().describe('when systemd began the stop (ActiveExitTimestamp), run clock'),
   note: z.string(),
 });
 

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import { HostKeyError, RemoteCommandError, SshError, trimOutput, type SshErrorDetails } from './errors.js';
 import { resolvePath } from '../config/inventory.js';
@@ -23,6 +23,7 @@ import {
   type KnownHostEntry,
 } from './known-hosts.js';
 import { certificateVerdict, certifiedKeyTypes, fetchHostCertificates } from './host-cert-fetch.js';
+import { CLOCK_PING_COMMAND, pingClock, type PingSample } from './clock-ping.js';
 import { shellQuote } from './quote.js';
 import { startProxyCommand, type ProxyProcess } from './proxy-command.js';
 import { resolveRoute, type SshRoute } from './route.js';
@@ -34,6 +35,12 @@ export type { ExecOptions, ExecResult, SshEndpoint, SshEnv, SshSettings } from '
 /** The parts of ssh2's API used here (the package ships no types, see README of the report). */
 interface Ssh2Channel {
   close(): void;
+}
+interface ExecStreamOptions {
+  onChannel?: (c: Ssh2Channel) => void;
+  /** kept open until it ends (node-ssh pipes a readable stream into the channel) */
+  stdin?: Readable;
+  onStdout?: (chunk: Buffer) => void;
 }
 interface Ssh2Sock {
   destroy(): void;
@@ -48,7 +55,7 @@ interface NodeSshLike {
   connection: { on(event: 'error', listener: (err: Error) => void): unknown } | null;
   connect(config: Record<string, unknown>): Promise<unknown>;
   isConnected(): boolean;
-  execCommand(command: string, options: { onChannel?: (c: Ssh2Channel) => void }): Promise<ExecResponse>;
+  execCommand(command: string, options: ExecStreamOptions): Promise<ExecResponse>;
   forwardOut(srcIP: string, srcPort: number, dstIP: string, dstPort: number): Promise<Ssh2Sock>;
   dispose(): void;
 }
@@ -410,6 +417,29 @@ export class SshConnection {
     } finally {
       timer?.clear();
     }
+  }
+
+  /**
+   * `n` readings of the master's clock over one open channel (clock-ping.ts), each with the
+   * laptop's `now()` when its ping was sent and its answer came back; fewer if it stalls.
+   */
+  async readClock(n: number, now: () => number, timeoutS = 5): Promise<PingSample[]> {
+    const stdin = new PassThrough();
+    let onData: (chunk: string) => void = () => undefined;
+    const running = this.ssh
+      .execCommand(wrapCommand(CLOCK_PING_COMMAND, timeoutS + 1, false), {
+        stdin,
+        onStdout: (chunk) => onData(chunk.toString('utf8')),
+      })
+      .catch(() => undefined);
+    const samples = await pingClock(
+      { write: (line) => stdin.write(line), end: () => stdin.end(), onData: (l) => (onData = l) },
+      n,
+      now,
+      timeoutS * 1000,
+    );
+    await running;
+    return samples;
   }
 
   /** Runs a command and throws RemoteCommandError unless it exits 0. */

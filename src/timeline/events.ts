@@ -98,13 +98,21 @@ export interface FaultEvent extends EventBase {
   service?: string;
   /**
    * `unit-exit`: systemd's ExecMainExitTimestamp (the main process left); `unit-inactive`: its
-   * InactiveEnterTimestamp (a restart reset the exit record); `unit-restarted`: systemd had
+   * InactiveEnterTimestamp (a restart reset the exit record); `unit-left-active`: a killed unit's
+   * ActiveExitTimestamp (Restart= reset the exit record); `unit-restarted`: systemd had
    * already restarted it: between the command's start and the new start; `bracket`: the
    * command's bracket on the master's clock (partition, ssh, SIGSTOP, custom); `container-exit`: the
    * container runtime's finishedAt of a static pod's container;
    * `command`: the laptop-side send and return (no bracket was printed)
    */
-  source: 'unit-exit' | 'unit-inactive' | 'unit-restarted' | 'container-exit' | 'bracket' | 'command';
+  source:
+    | 'unit-exit'
+    | 'unit-inactive'
+    | 'unit-left-active'
+    | 'unit-restarted'
+    | 'container-exit'
+    | 'bracket'
+    | 'command';
   tFault: number;
   lo: number;
   hi: number;
@@ -113,6 +121,11 @@ export interface FaultEvent extends EventBase {
   /** the laptop side: when the command was sent, and when its SSH call returned (t_inject) */
   commandStart: number;
   commandEnd: number;
+  /**
+   * when the stop began on the run clock (systemd's ActiveExitTimestamp, mapped; ± offsetErrS):
+   * what a Lease released during a graceful stop counts from
+   */
+  stopStart?: number;
   /** the clock offset used (see ClockEvent) */
   offsetS: number;
   offsetErrS: number;

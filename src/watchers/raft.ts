@@ -105,7 +105,7 @@ export function startRaftWatcher(
   }));
   return watchRaft(ctx.timeline, members, {
     intervalMs: parseDurationMs(spec.interval ?? '100ms'),
-    faultIntervalMs: parseDurationMs(spec.faultInterval ?? '50ms'),
+    faultIntervalMs: parseDurationMs(spec.faultInterval ?? '20ms'),
     faultWindowMs: parseDurationMs(spec.faultWindow ?? '10s'),
   });
 }

@@ -15,6 +15,7 @@ import {
   momentFromContainer,
   momentFromUnit,
   parseUnitRecord,
+  partitionMoment,
   unitRecordCommand,
   type MasterMoment,
 } from './unit-record.js';
@@ -41,6 +42,15 @@ export async function sampleClock(
   extra: readonly ClockSample[] = [],
 ): Promise<ClockOffset | null> {
   const samples: ClockSample[] = [...extra];
+  if (d.remote.readClock) {
+    try {
+      // one more than asked: the first answer waits for the loop to start
+      samples.push(...(await d.remote.readClock(master, n + 1, () => d.timeline.now())));
+    } catch {
+      // not readable this way now: one exec per reading below
+    }
+    if (samples.length > extra.length) return offsetOf(samples);
+  }
   for (let i = 0; i < n; i++) {
     try {
       const sent = d.timeline.now();
@@ -120,12 +130,11 @@ async function momentOnMaster(
   const end = bracket.end ?? bracket.start;
   const rec = faultRecordOf(step, d.inventory);
   if (rec === null) {
+    if (step.action === 'partition') return partitionMoment(bracket.start, end);
     const why =
-      step.action === 'partition'
-        ? 'the partition rules were put in place inside the command'
-        : step.action === 'killService'
-          ? 'the signal was delivered inside the command'
-          : 'the command’s bracket on the master’s clock';
+      step.action === 'killService'
+        ? 'the signal was delivered inside the command'
+        : 'the command’s bracket on the master’s clock';
     return bracketMoment(bracket.start, end, why);
   }
   const deadline = d.timeline.now() + waitS;
@@ -137,7 +146,7 @@ async function momentOnMaster(
       const r = await d.remote.exec(master, command, { timeoutS: 5 });
       if (r.code === 0) {
         const m = unit
-          ? momentFromUnit(parseUnitRecord(r.stdout), bracket.start)
+          ? momentFromUnit(parseUnitRecord(r.stdout), bracket.start, step.action !== 'killService')
           : momentFromContainer(r.stdout, bracket.start);
         if (m !== 'pending') return m;
         last = unit ? `${rec.name}'s main process had not left` : `no ${rec.name} container had exited`;
@@ -236,6 +245,7 @@ function appendFault(
         start: toRunClock(b.start, offset),
         end: toRunClock(b.end ?? b.start, offset),
       },
+      ...(m.stopStart !== undefined ? { stopStart: toRunClock(m.stopStart, offset) } : {}),
       offsetS: offset.offsetS,
       offsetErrS: offset.errS,
       note: m.note,

@@ -4,6 +4,7 @@ import {
   momentFromContainer,
   momentFromUnit,
   parseRfc3339,
+  partitionMoment,
   parseSystemdStamp,
   parseUnitRecord,
   unitRecordCommand,
@@ -23,7 +24,7 @@ InactiveEnterTimestamp=Sun 2026-12-06 01:07:10.036521 UTC
 describe("systemd's record of a unit", () => {
   it('the command asks for microsecond UTC stamps and quotes the unit', () => {
     expect(unitRecordCommand('kube-scheduler')).toBe(
-      'systemctl show -p ExecMainStartTimestamp -p ExecMainExitTimestamp -p InactiveEnterTimestamp -p ActiveEnterTimestamp -p NRestarts -p ActiveState --timestamp=us+utc -- kube-scheduler',
+      'systemctl show -p ExecMainStartTimestamp -p ExecMainExitTimestamp -p InactiveEnterTimestamp -p ActiveEnterTimestamp -p ActiveExitTimestamp -p NRestarts -p ActiveState --timestamp=us+utc -- kube-scheduler',
     );
     expect(unitRecordCommand("x'; reboot")).toContain(`-- 'x'\\''; reboot'`);
   });
@@ -50,6 +51,7 @@ describe('the fault moment from the record', () => {
     execMainExit: null,
     inactiveEnter: null,
     activeEnter: null,
+    activeExit: null,
     nRestarts: 0,
     activeState: 'inactive',
     ...o,
@@ -59,6 +61,57 @@ describe('the fault moment from the record', () => {
     const m = momentFromUnit(rec({ execMainExit: start + 0.412 }), start);
     expect(m).toMatchObject({ source: 'unit-exit', t: start + 0.412, lo: start + 0.412 });
     expect(m !== 'pending' && m.hi - m.lo).toBeCloseTo(1e-6, 6);
+  });
+
+  // what systemd 252 printed on a lab master after `systemctl stop kube-scheduler`, whose bracket
+  // on the master's clock was 03:49:06.386030–.410230
+  const AFTER_STOP = `NRestarts=0
+ExecMainStartTimestamp=Sun 2026-12-06 03:39:35.631280 UTC
+ExecMainExitTimestamp=Sun 2026-12-06 03:49:06.404280 UTC
+ActiveState=inactive
+ActiveEnterTimestamp=Sun 2026-12-06 03:39:35.631334 UTC
+ActiveExitTimestamp=Sun 2026-12-06 03:49:06.397302 UTC
+InactiveEnterTimestamp=Sun 2026-12-06 03:49:06.404431 UTC
+`;
+
+  it("a graceful stop: the exit is the moment, and systemd's ActiveExitTimestamp its start", () => {
+    const started = at('2026-12-06T03:49:06Z', 386030);
+    const m = momentFromUnit(parseUnitRecord(AFTER_STOP), started);
+    expect(m).toMatchObject({ source: 'unit-exit' });
+    expect(m !== 'pending' && m.t).toBeCloseTo(at('2026-12-06T03:49:06Z', 404280), 6);
+    // 11 ms after the command's start: systemctl reached systemd over D-Bus by then
+    expect(m !== 'pending' && m.stopStart).toBeCloseTo(at('2026-12-06T03:49:06Z', 397302), 6);
+  });
+
+  it('an ActiveExitTimestamp from before the command (an earlier stop) is not its start', () => {
+    const m = momentFromUnit(rec({ execMainExit: start + 0.2, activeExit: start - 30 }), start);
+    expect(m).not.toHaveProperty('stopStart');
+  });
+
+  // `systemctl kill -s KILL kube-scheduler` on a loaded lab master (bracket 04:15:34.125321–
+  // .258143): the exit stamped at .192668, the unit left active at .221017; with Restart= and
+  // RestartSec=5s the exit record is reset when the new process starts, and InactiveEnterTimestamp
+  // is then the restart's, 5 s later
+  const KILLED_THEN_RESTARTED = `NRestarts=1
+ExecMainStartTimestamp=Sun 2026-12-06 04:15:39.300112 UTC
+ExecMainExitTimestamp=
+ActiveState=active
+ActiveExitTimestamp=Sun 2026-12-06 04:15:34.221017 UTC
+InactiveEnterTimestamp=Sun 2026-12-06 04:15:39.296511 UTC
+`;
+
+  it('a kill read after Restart= reset the exit record: when the unit left active, not the restart', () => {
+    const started = at('2026-12-06T04:15:34Z', 125321);
+    const m = momentFromUnit(parseUnitRecord(KILLED_THEN_RESTARTED), started, false);
+    expect(m).toMatchObject({ source: 'unit-left-active', lo: started });
+    expect(m !== 'pending' && m.t).toBeCloseTo(at('2026-12-06T04:15:34Z', 221017), 6);
+    expect(m).not.toHaveProperty('stopStart');
+  });
+
+  it('a kill read before the restart: the exit record, and no stop start', () => {
+    const m = momentFromUnit(rec({ execMainExit: start + 0.067, activeExit: start + 0.095 }), start, false);
+    expect(m).toMatchObject({ source: 'unit-exit', t: start + 0.067 });
+    expect(m).not.toHaveProperty('stopStart');
   });
 
   it('an exit from before the command is not this fault: still pending', () => {
@@ -135,5 +188,16 @@ describe('static pods: the container runtime records the exit', () => {
     expect(parseRfc3339('0001-01-01T00:00:00Z')).not.toBeNull();
     expect(parseRfc3339('<no value>')).toBeNull();
     expect(parseRfc3339('2026-12-06 01:07:10')).toBeNull();
+  });
+});
+
+describe('a partition’s moment', () => {
+  it('the last rule in place: the bracket’s end, read by the same shell right after the chain', () => {
+    expect(partitionMoment(100.01, 100.045)).toMatchObject({
+      source: 'bracket',
+      t: 100.045,
+      lo: 100.01,
+      hi: 100.045,
+    });
   });
 });

@@ -11,6 +11,8 @@ export interface UnitRecord {
   execMainExit: number | null;
   inactiveEnter: number | null;
   activeEnter: number | null;
+  /** when the unit last left `active`: a stop job's start (systemd logs "Stopping …" then) */
+  activeExit: number | null;
   nRestarts: number | null;
   activeState: string | null;
 }
@@ -20,6 +22,7 @@ const PROPS = [
   'ExecMainExitTimestamp',
   'InactiveEnterTimestamp',
   'ActiveEnterTimestamp',
+  'ActiveExitTimestamp',
   'NRestarts',
   'ActiveState',
 ];
@@ -50,6 +53,7 @@ export function parseUnitRecord(stdout: string): UnitRecord {
     execMainExit: parseSystemdStamp(v.get('ExecMainExitTimestamp') ?? ''),
     inactiveEnter: parseSystemdStamp(v.get('InactiveEnterTimestamp') ?? ''),
     activeEnter: parseSystemdStamp(v.get('ActiveEnterTimestamp') ?? ''),
+    activeExit: parseSystemdStamp(v.get('ActiveExitTimestamp') ?? ''),
     nRestarts: num('NRestarts'),
     activeState: v.get('ActiveState') ?? null,
   };
@@ -57,11 +61,18 @@ export function parseUnitRecord(stdout: string): UnitRecord {
 
 /** A fault moment on the master's clock: best estimate and the interval it surely lies in. */
 export interface MasterMoment {
-  source: 'unit-exit' | 'unit-inactive' | 'unit-restarted' | 'container-exit' | 'bracket';
+  source:
+    'unit-exit' | 'unit-inactive' | 'unit-left-active' | 'unit-restarted' | 'container-exit' | 'bracket';
   t: number;
   lo: number;
   hi: number;
   note: string;
+  /**
+   * when the stop began, on the master's clock: systemd's ActiveExitTimestamp (the unit left
+   * `active`, SIGTERM follows) when it lies in [command start, t]; a component that releases its
+   * Lease on SIGTERM does so after this and before it exits
+   */
+  stopStart?: number;
 }
 
 /** systemd's stamps have microsecond resolution. */
@@ -70,6 +81,21 @@ const RESOLUTION_S = 1e-6;
 /** The command's bracket as the moment: anywhere inside it, midpoint ± half its width. */
 export function bracketMoment(start: number, end: number, why: string): MasterMoment {
   return { source: 'bracket', t: (start + end) / 2, lo: start, hi: end, note: why };
+}
+
+/**
+ * A partition is in place once its last rule is (the peers are cut off only then): the rules are
+ * one `&&` chain and the bracket's end is read by the same shell right after the chain returns, so
+ * the moment is the bracket's end; it surely lies inside the bracket.
+ */
+export function partitionMoment(start: number, end: number): MasterMoment {
+  return {
+    source: 'bracket',
+    t: end,
+    lo: start,
+    hi: end,
+    note: "the last partition rule in place: the master's clock read right after the rules' chain returned",
+  };
 }
 
 /**
@@ -83,7 +109,35 @@ export function bracketMoment(start: number, end: number, why: string): MasterMo
  * - no exit record, but a new main process started after the command's start (Restart=): the
  *   exit lies between the command's start and that new start.
  */
-export function momentFromUnit(rec: UnitRecord, start: number): MasterMoment | 'pending' {
+export function momentFromUnit(rec: UnitRecord, start: number, graceful = true): MasterMoment | 'pending' {
+  const m = graceful ? exitMoment(rec, start) : killMoment(rec, start);
+  if (m === 'pending' || !graceful) return m;
+  const a = rec.activeExit;
+  return a !== null && a >= start && a <= m.hi ? { ...m, stopStart: a } : m;
+}
+
+/**
+ * A signal (systemctl kill): the process dies at once and systemd, handling its death, stamps
+ * ExecMainExitTimestamp, then the unit leaves `active` (ActiveExitTimestamp; 28 ms later on a
+ * loaded lab master). When Restart= already reset the exit record, the unit's leaving `active`
+ * is the latest the process can have left (InactiveEnterTimestamp then is the restart's, after
+ * RestartSec, not the death's).
+ */
+function killMoment(rec: UnitRecord, start: number): MasterMoment | 'pending' {
+  if (rec.execMainExit !== null && rec.execMainExit >= start) return exitMoment(rec, start);
+  if (rec.activeExit !== null && rec.activeExit >= start) {
+    return {
+      source: 'unit-left-active',
+      t: rec.activeExit,
+      lo: start,
+      hi: rec.activeExit + RESOLUTION_S,
+      note: "systemd's ActiveExitTimestamp (the unit left active when systemd handled the process's death; Restart= had reset its exit record)",
+    };
+  }
+  return exitMoment(rec, start);
+}
+
+function exitMoment(rec: UnitRecord, start: number): MasterMoment | 'pending' {
   if (rec.execMainExit !== null && rec.execMainExit >= start) {
     return {
       source: 'unit-exit',
