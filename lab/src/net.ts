@@ -48,26 +48,7 @@ export async function addSwitch(netns: string): Promise<void> {
  */
 export async function plug(host: LabHost, switchNs: string, labName: string): Promise<void> {
   const inner = host.netns === LAPTOP_NETNS ? labName : 'eth0';
-  await ip([
-    'link',
-    'add',
-    'name',
-    inner,
-    'netns',
-    host.netns,
-    'type',
-    'veth',
-    'peer',
-    'name',
-    host.port,
-    'netns',
-    switchNs,
-  ]);
-  await ip(['-n', host.netns, 'addr', 'add', `${host.address}/24`, 'dev', inner]);
-  // `dev`: a lab named like a prefix of an ip keyword (`li` → `link`) is not taken for one
-  await ip(['-n', host.netns, 'link', 'set', 'dev', inner, 'up']);
-  await ip(['-n', switchNs, 'link', 'set', host.port, 'master', 'br0']);
-  await ip(['-n', switchNs, 'link', 'set', host.port, 'up']);
+  await vethToBridge(host.netns, inner, `${host.address}/24`, switchNs, host.port);
 }
 
 /**
@@ -77,26 +58,43 @@ export async function plug(host: LabHost, switchNs: string, labName: string): Pr
  */
 export async function plugPeer(host: LabHost, peerSwitchNs: string): Promise<void> {
   if (!host.peerAddress) throw new Error(`${host.name} has no peer address`);
-  const outer = `${host.port}p`;
+  await vethToBridge(
+    host.netns,
+    'eth1',
+    `${host.peerAddress}/${PEER_PREFIX_LENGTH}`,
+    peerSwitchNs,
+    `${host.port}p`,
+  );
+}
+
+/** A veth pair: `inner` in `netns` with `cidr`, `outer` in `switchNs` on its bridge `br0`. */
+async function vethToBridge(
+  netns: string,
+  inner: string,
+  cidr: string,
+  switchNs: string,
+  outer: string,
+): Promise<void> {
   await ip([
     'link',
     'add',
     'name',
-    'eth1',
+    inner,
     'netns',
-    host.netns,
+    netns,
     'type',
     'veth',
     'peer',
     'name',
     outer,
     'netns',
-    peerSwitchNs,
+    switchNs,
   ]);
-  await ip(['-n', host.netns, 'addr', 'add', `${host.peerAddress}/${PEER_PREFIX_LENGTH}`, 'dev', 'eth1']);
-  await ip(['-n', host.netns, 'link', 'set', 'dev', 'eth1', 'up']);
-  await ip(['-n', peerSwitchNs, 'link', 'set', outer, 'master', 'br0']);
-  await ip(['-n', peerSwitchNs, 'link', 'set', outer, 'up']);
+  await ip(['-n', netns, 'addr', 'add', cidr, 'dev', inner]);
+  // `dev`: a lab named like a prefix of an ip keyword (`li` → `link`) is not taken for one
+  await ip(['-n', netns, 'link', 'set', 'dev', inner, 'up']);
+  await ip(['-n', switchNs, 'link', 'set', outer, 'master', 'br0']);
+  await ip(['-n', switchNs, 'link', 'set', outer, 'up']);
 }
 
 /** Removes the laptop's leg into one lab (the rest goes with the lab's namespaces). */

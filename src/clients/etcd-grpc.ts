@@ -10,13 +10,15 @@ import type { Etcd3, IOptions } from 'etcd3';
 import { errorMessage } from './http.js';
 import {
   EtcdError,
-  memberIdHex,
+  memberInfoOf,
+  memberStatusOf,
   prefixRangeEnd,
   type EtcdCallOptions,
   type EtcdConnect,
   type EtcdMember,
   type MemberInfo,
   type MemberStatus,
+  type WireStatus,
 } from './etcd.js';
 import type { TlsMaterial } from './tls.js';
 
@@ -77,18 +79,6 @@ export function grpcOptions(endpoint: string, tls: TlsMaterial = {}): IOptions {
   return options;
 }
 
-interface GrpcStatus {
-  header?: { member_id?: string };
-  version?: string;
-  dbSize?: string;
-  leader?: string;
-  raftIndex?: string;
-  raftTerm?: string;
-  raftAppliedIndex?: string;
-  errors?: string[];
-  isLearner?: boolean;
-}
-
 /** Talks to one etcd member only, over gRPC. */
 export class EtcdGrpcMemberClient implements EtcdMember {
   readonly endpoint: string;
@@ -104,18 +94,8 @@ export class EtcdGrpcMemberClient implements EtcdMember {
 
   async status(options: EtcdCallOptions = {}): Promise<MemberStatus> {
     try {
-      const { body: s, latencyMs } = await this.call<GrpcStatus>(options, (c, o) => c.maintenance.status(o));
-      const errors = s.errors ?? [];
-      const out: MemberStatus = { ok: true, endpoint: this.endpoint, errors, latencyMs };
-      if (s.header?.member_id) out.id = memberIdHex(s.header.member_id);
-      if (s.leader && s.leader !== '0') out.leader = memberIdHex(s.leader);
-      if (s.raftTerm && s.raftTerm !== '0') out.term = s.raftTerm;
-      out.raftIndex = s.raftIndex ?? '0';
-      out.raftAppliedIndex = s.raftAppliedIndex ?? '0';
-      if (s.version) out.version = s.version;
-      out.dbSize = Number(s.dbSize ?? 0);
-      out.isLearner = s.isLearner === true;
-      return out;
+      const { body, latencyMs } = await this.call<WireStatus>(options, (c, o) => c.maintenance.status(o));
+      return memberStatusOf(this.endpoint, body, latencyMs);
     } catch (err) {
       const latencyMs = err instanceof EtcdError ? err.latencyMs : 0;
       return { ok: false, endpoint: this.endpoint, errors: [errorMessage(err)], latencyMs };
@@ -124,13 +104,7 @@ export class EtcdGrpcMemberClient implements EtcdMember {
 
   async memberList(options: EtcdCallOptions = {}): Promise<MemberInfo[]> {
     const { body } = await this.call(options, (c, o) => c.cluster.memberList({}, o));
-    return (body.members ?? []).map((m) => ({
-      id: memberIdHex(m.ID || '0'),
-      name: m.name ?? '',
-      peerURLs: m.peerURLs ?? [],
-      clientURLs: m.clientURLs ?? [],
-      isLearner: m.isLearner === true,
-    }));
+    return (body.members ?? []).map(memberInfoOf);
   }
 
   async put(

@@ -35,7 +35,8 @@ export interface EtcdCallOptions {
   signal?: AbortSignal;
 }
 
-interface GatewayStatus {
+/** etcd's StatusResponse as both transports decode it (64-bit numbers as strings). */
+export interface WireStatus {
   header?: { member_id?: string };
   version?: string;
   dbSize?: string;
@@ -47,12 +48,37 @@ interface GatewayStatus {
   isLearner?: boolean;
 }
 
-interface GatewayMember {
+/** One member of etcd's MemberListResponse as both transports decode it. */
+export interface WireMember {
   ID?: string;
   name?: string;
   peerURLs?: string[];
   clientURLs?: string[];
   isLearner?: boolean;
+}
+
+/** A member's answer to maintenance/status, the same whichever transport carried it. */
+export function memberStatusOf(endpoint: string, s: WireStatus, latencyMs: number): MemberStatus {
+  const out: MemberStatus = { ok: true, endpoint, errors: s.errors ?? [], latencyMs };
+  if (s.header?.member_id) out.id = memberIdHex(s.header.member_id);
+  if (s.leader && s.leader !== '0') out.leader = memberIdHex(s.leader);
+  if (s.raftTerm && s.raftTerm !== '0') out.term = s.raftTerm;
+  out.raftIndex = s.raftIndex ?? '0';
+  out.raftAppliedIndex = s.raftAppliedIndex ?? '0';
+  if (s.version) out.version = s.version;
+  out.dbSize = Number(s.dbSize ?? 0);
+  out.isLearner = s.isLearner === true;
+  return out;
+}
+
+export function memberInfoOf(m: WireMember): MemberInfo {
+  return {
+    id: memberIdHex(m.ID || '0'),
+    name: m.name ?? '',
+    peerURLs: m.peerURLs ?? [],
+    clientURLs: m.clientURLs ?? [],
+    isLearner: m.isLearner === true,
+  };
 }
 
 /** One entry of etcd's own member list (`etcdctl member list`). */
@@ -146,18 +172,7 @@ export class EtcdMemberClient implements EtcdMember {
   async status(options: EtcdCallOptions = {}): Promise<MemberStatus> {
     try {
       const { body, latencyMs } = await this.call('/v3/maintenance/status', {}, options);
-      const s = body as GatewayStatus;
-      const errors = s.errors ?? [];
-      const out: MemberStatus = { ok: true, endpoint: this.endpoint, errors, latencyMs };
-      if (s.header?.member_id) out.id = memberIdHex(s.header.member_id);
-      if (s.leader && s.leader !== '0') out.leader = memberIdHex(s.leader);
-      if (s.raftTerm) out.term = s.raftTerm;
-      out.raftIndex = s.raftIndex ?? '0';
-      out.raftAppliedIndex = s.raftAppliedIndex ?? '0';
-      if (s.version) out.version = s.version;
-      out.dbSize = Number(s.dbSize ?? 0);
-      out.isLearner = s.isLearner === true;
-      return out;
+      return memberStatusOf(this.endpoint, body as WireStatus, latencyMs);
     } catch (err) {
       const latencyMs = err instanceof EtcdError ? err.latencyMs : 0;
       return { ok: false, endpoint: this.endpoint, errors: [errorMessage(err)], latencyMs };
@@ -167,14 +182,7 @@ export class EtcdMemberClient implements EtcdMember {
   /** etcd's own member list as this member knows it; throws EtcdError. */
   async memberList(options: EtcdCallOptions = {}): Promise<MemberInfo[]> {
     const { body } = await this.call('/v3/cluster/member/list', {}, options);
-    const members = (body as { members?: GatewayMember[] }).members ?? [];
-    return members.map((m) => ({
-      id: memberIdHex(m.ID ?? '0'),
-      name: m.name ?? '',
-      peerURLs: m.peerURLs ?? [],
-      clientURLs: m.clientURLs ?? [],
-      isLearner: m.isLearner === true,
-    }));
+    return ((body as { members?: WireMember[] }).members ?? []).map(memberInfoOf);
   }
 
   /** Puts one key; resolves with the revision, throws EtcdError. */

@@ -6,12 +6,12 @@
  * JSON gateway, stops at preflight (exit 3, one line, nothing injected); after kill -9 of the
  * harness the probe's keys vanish by their lease. Needs root and the built CLI (`npm run build`).
  */
-import { execFileSync, spawnSync, type spawn } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { etcdctl, kha, kubectl, spawnKha, startLab, stopLab, waitHealthy, type Lab } from './lab.js';
+import { etcdctl, kha, killWhileProbing, kubectl, startLab, stopLab, waitHealthy, type Lab } from './lab.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'kha-etcdauth-it-'));
 const env = { KHA_STATE_DIR: path.join(work, 'state'), NO_COLOR: '1' };
@@ -166,31 +166,16 @@ describe('least-privilege etcd user and Lease-only RBAC (lab, etcd auth on)', ()
   }, 300_000);
 
   it('after kill -9 of the harness the probe keys of the kha-drill user vanish by their lease', async () => {
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    let child: ReturnType<typeof spawn> | undefined;
-    const done = spawnKha(
-      ['run', 'etcd-leader-kill', '-i', lab.inventory, '--out', path.join(work, 'reports')],
+    const { keysBefore, killed, vanishedAfterMs } = await killWhileProbing(
+      lab,
       env,
-      (_t, c) => {
-        child = c;
-      },
+      path.join(work, 'reports'),
+      40_000,
     );
-    const probeKeys = () => {
-      const r = etcdctl(lab, ['get', '--prefix', '/kha-drill/probe/', '-w', 'json']);
-      return (JSON.parse(r.stdout || '{}') as { kvs?: { lease?: string }[] }).kvs ?? [];
-    };
-    let kvs: { lease?: string }[] = [];
-    for (let i = 0; i < 200 && kvs.length === 0; i++) {
-      await sleep(200);
-      kvs = probeKeys();
-    }
-    expect(kvs.length).toBeGreaterThan(0);
-    expect(kvs.every((kv) => kv.lease && kv.lease !== '0')).toBe(true);
-    child?.kill('SIGKILL');
-    expect((await done).signal).toBe('SIGKILL');
-    const t0 = Date.now();
-    while (probeKeys().length > 0 && Date.now() - t0 < 40_000) await sleep(500);
-    expect(probeKeys()).toEqual([]);
+    expect(keysBefore.length).toBeGreaterThan(0);
+    expect(keysBefore.every((kv) => kv.lease && kv.lease !== '0')).toBe(true);
+    expect(killed.signal).toBe('SIGKILL');
+    expect(vanishedAfterMs).toBeGreaterThanOrEqual(0);
     const rec = await kha(['recover', '-i', lab.inventory, '--force'], env, 120_000);
     expect(rec.code, `${rec.stdout}\n${rec.stderr}`).toBe(0);
     expect((await waitHealthy(lab, env, 90_000)).code).toBe(0);

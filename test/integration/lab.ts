@@ -362,3 +362,38 @@ export function spawnKha(
     child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }
+
+/** The write probe's keys now, with their etcd lease ids (`etcdctl get --prefix /kha-drill/probe/`). */
+export function probeKeys(lab: Lab): { lease?: string }[] {
+  const r = etcdctl(lab, ['get', '--prefix', '/kha-drill/probe/', '-w', 'json']);
+  return (JSON.parse(r.stdout || '{}') as { kvs?: { lease?: string }[] }).kvs ?? [];
+}
+
+/**
+ * Runs etcd-leader-kill until its write probe has put keys (every one on an etcd lease), then
+ * kills the harness with SIGKILL; resolves once it has died, with the ms the keys then took to
+ * vanish by themselves (or -1 when they were still there after `vanishWithinMs`).
+ */
+export async function killWhileProbing(
+  lab: Lab,
+  env: Record<string, string>,
+  outDir: string,
+  vanishWithinMs: number,
+): Promise<{ keysBefore: { lease?: string }[]; killed: ChildResult; vanishedAfterMs: number }> {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  let child: ReturnType<typeof spawn> | undefined;
+  const done = spawnKha(['run', 'etcd-leader-kill', '-i', lab.inventory, '--out', outDir], env, (_t, c) => {
+    child = c;
+  });
+  let keysBefore: { lease?: string }[] = [];
+  for (let i = 0; i < 200 && keysBefore.length === 0; i++) {
+    await sleep(200);
+    keysBefore = probeKeys(lab);
+  }
+  child?.kill('SIGKILL');
+  const killed = await done;
+  const t0 = Date.now();
+  while (probeKeys(lab).length > 0 && Date.now() - t0 < vanishWithinMs) await sleep(500);
+  const vanishedAfterMs = probeKeys(lab).length === 0 ? Date.now() - t0 : -1;
+  return { keysBefore, killed, vanishedAfterMs };
+}

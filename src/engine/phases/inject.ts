@@ -1,5 +1,4 @@
 /** The fault: resolves each step's targets now, journals its undo, runs it. */
-import { hostname } from 'node:os';
 import { errorMessage } from '../../errors.js';
 import { undoNotNeeded } from '../as-found.js';
 import { recordFaults } from '../fault/record.js';
@@ -15,6 +14,7 @@ import { resolveAndRender } from '../plan.js';
 import { runStep } from '../step-runner.js';
 import type { RenderedStep, UndoSpec } from '../types.js';
 import { unchangedAfterFailure } from '../unit-check.js';
+import { masterCopyOf } from './restore-copies.js';
 import type { Run } from './state.js';
 
 /** Runs the drill's inject steps in order; returns the error that stopped them, or null. */
@@ -94,15 +94,7 @@ async function armSwitches(run: Run, rendered: RenderedStep): Promise<string | n
     const choice = chooseSwitch(input.drill, input.inventory, input.runId, u);
     // a copy of the record on the master, for `recover --from-masters` from any machine
     u.copy = masterCopyPath(input.runId, u.id);
-    const copy = (): MasterCopy => ({
-      version: 1,
-      cluster: input.inventory.metadata.name,
-      runId: input.runId,
-      drill: input.drill.metadata.name,
-      host: hostname(),
-      writtenAt: ports.clock.wallTime(),
-      undo: u,
-    });
+    const copy = (): MasterCopy => masterCopyOf(run, u);
     if (!('spec' in choice)) {
       const failed = await writeMasterCopy(ports.remote, input.inventory, u, copy());
       if (failed) {
