@@ -16,6 +16,20 @@ const cases: { name: string; change: (o: Observations) => void; problems: string
     problems: ['etcd master-2 unreachable', 'kube-apiserver master-2 unreachable'],
   },
   {
+    name: 'etcd auth on, asked through the JSON gateway: a setting to change, not members down',
+    change: (o) => {
+      o.etcd = [1, 2, 3].map((n) =>
+        etcdDead(
+          n,
+          'HTTP 400: CommonName of client sending a request against gateway will be ignored and not used as expected',
+        ),
+      );
+    },
+    problems: [1, 2, 3].map(
+      (n) => `etcd master-${n} refuses the JSON gateway (etcd auth on: set etcd.transport: grpc)`,
+    ),
+  },
+  {
     name: 'API server answers but is not ready',
     change: (o) => {
       o.api[2] = apiOk('master-3', { readyz: http500 });

@@ -5,6 +5,7 @@
  */
 
 import type { SwitchRow } from './switches.js';
+import { gatewayRefusesCertUser } from '../clients/etcd-access.js';
 
 export const STATUS_SCHEMA_VERSION = 1;
 
@@ -117,7 +118,10 @@ export function verdictLine(r: Pick<StatusReport, 'problems'>): string {
 function etcdProblems(rows: readonly EtcdRow[]): string[] {
   const out: string[] = [];
   for (const r of rows) {
-    if (!r.ok) out.push(`etcd ${r.master} unreachable`);
+    // etcd auth on and the JSON gateway asked: a setting to change, not a member down
+    if (!r.ok && r.errors.some(gatewayRefusesCertUser))
+      out.push(`etcd ${r.master} refuses the JSON gateway (etcd auth on: set etcd.transport: grpc)`);
+    else if (!r.ok) out.push(`etcd ${r.master} unreachable`);
     else if (r.errors.length) out.push(`etcd ${r.master}: ${r.errors.join(', ')}`);
   }
   const answering = rows.filter((r) => r.ok);

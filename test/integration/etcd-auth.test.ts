@@ -7,7 +7,7 @@
  * harness the probe's keys vanish by their lease. Needs root and the built CLI (`npm run build`).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,7 +113,14 @@ describe('least-privilege etcd user and Lease-only RBAC (lab, etcd auth on)', ()
     expect(r.stderr).not.toMatch(/DEP0123|Warning/);
   });
 
-  it.each(['scheduler-failover', 'etcd-leader-kill', 'etcd-leader-partition', 'apiserver-down'])(
+  // every built-in drill (the drills folder), so that a new one is held to the same rights
+  const BUILT_IN = readdirSync(path.join(import.meta.dirname, '../../drills'))
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => f.replace(/\.yaml$/, ''))
+    .sort();
+  it('every built-in drill is run below', () => expect(BUILT_IN.length).toBeGreaterThanOrEqual(8));
+
+  it.each(BUILT_IN)(
     '%s passes with exactly those rights',
     async (drill) => {
       const r = await kha(
