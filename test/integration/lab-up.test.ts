@@ -310,7 +310,7 @@ describe('lab up refuses bad input and a machine that lacks something, starting 
       '--name',
       'bad',
       '--net',
-      '250',
+      '236',
       '--dir',
       path.join(bin, 'lab'),
       '--kubernetes-bin',
@@ -332,7 +332,7 @@ describe('lab up refuses bad input and a machine that lacks something, starting 
       '--name',
       'bad',
       '--net',
-      '250',
+      '236',
       '--dir',
       path.join(bin, 'lab'),
       '--kubernetes-bin',
@@ -356,7 +356,7 @@ describe('lab up refuses bad input and a machine that lacks something, starting 
         ['--lease-duration', '2s', '--renew-deadline', '3s'],
         /lease-duration > renew-deadline > 1\.2 × retry-period/,
       ],
-      [['--net', '0'], /--net must be 1 to 254/],
+      [['--net', '0'], /--net must be 1 to 239/],
     ];
     for (const [args, message] of cases) {
       const r = await kha(['lab', 'up', '--dir', dir, ...args]);
@@ -383,7 +383,7 @@ describe('lab up refuses bad input and a machine that lacks something, starting 
         '--name',
         'nob',
         '--net',
-        '251',
+        '237',
       ],
       {
         encoding: 'utf8',
@@ -419,7 +419,7 @@ describe('lab up refuses bad input and a machine that lacks something, starting 
     }
     const r = spawnSync(
       process.execPath,
-      [CLI, 'lab', 'up', '--dir', dir, '--name', 'nop', '--net', '252', '--etcd', 'debian'],
+      [CLI, 'lab', 'up', '--dir', dir, '--name', 'nop', '--net', '238', '--etcd', 'debian'],
       {
         encoding: 'utf8',
         cwd: ROOT,
