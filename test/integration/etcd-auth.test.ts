@@ -179,7 +179,7 @@ describe('least-privilege etcd user and Lease-only RBAC (lab, etcd auth on)', ()
       path.join(work, 'reports'),
       40_000,
     );
-    expect(keysBefore.length).toBeGreaterThan(0);
+    expect(keysBefore.length, `${killed.stdout}\n${killed.stderr}`).toBeGreaterThan(0);
     expect(keysBefore.every((kv) => kv.lease && kv.lease !== '0')).toBe(true);
     expect(killed.signal).toBe('SIGKILL');
     expect(vanishedAfterMs).toBeGreaterThanOrEqual(0);

@@ -371,8 +371,9 @@ export function probeKeys(lab: Lab): { lease?: string }[] {
 
 /**
  * Runs etcd-leader-kill until its write probe has put keys (every one on an etcd lease), then
- * kills the harness with SIGKILL; resolves once it has died, with the ms the keys then took to
- * vanish by themselves (or -1 when they were still there after `vanishWithinMs`).
+ * kills the harness with SIGKILL; resolves once it has died (or exited by itself: `killed` then
+ * holds its output), with the ms the keys then took to vanish by themselves (or -1 when they were
+ * still there after `vanishWithinMs`).
  */
 export async function killWhileProbing(
   lab: Lab,
@@ -382,11 +383,16 @@ export async function killWhileProbing(
 ): Promise<{ keysBefore: { lease?: string }[]; killed: ChildResult; vanishedAfterMs: number }> {
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   let child: ReturnType<typeof spawn> | undefined;
+  let exited = false;
   const done = spawnKha(['run', 'etcd-leader-kill', '-i', lab.inventory, '--out', outDir], env, (_t, c) => {
     child = c;
+  }).then((r) => {
+    exited = true;
+    return r;
   });
   let keysBefore: { lease?: string }[] = [];
-  for (let i = 0; i < 200 && keysBefore.length === 0; i++) {
+  // a run that stopped early (preflight refused the cluster) puts no keys: no use waiting
+  for (let i = 0; i < 200 && keysBefore.length === 0 && !exited; i++) {
     await sleep(200);
     keysBefore = probeKeys(lab);
   }

@@ -62,7 +62,7 @@ describe('partition peers, probe lease, recover --discard (lab)', () => {
       path.join(work, 'reports'),
       30_000,
     );
-    expect(keysBefore.length).toBeGreaterThan(0);
+    expect(keysBefore.length, `${killed.stdout}\n${killed.stderr}`).toBeGreaterThan(0);
     expect(keysBefore.every((kv) => kv.lease && kv.lease !== '0')).toBe(true);
     expect(killed.signal).toBe('SIGKILL');
     // the 15 s TTL, give or take a keep-alive and etcd's lease checkpointing
