@@ -34,7 +34,14 @@ if [ "$1" = ps ]; then
   done < "$FAKE_DIR/containers"
   exit 0
 fi
-[ "$1" = stop ] && [ $# -ge 4 ] && exit 0
+# a stopped container has exited; inspect tells its state and finishedAt (the id is last)
+[ "$1" = stop ] && [ $# -ge 4 ] && { echo "$4" >> "$FAKE_DIR/stopped"; exit 0; }
+if [ "$1" = inspect ]; then
+  for id; do :; done
+  if grep -qx "$id" "$FAKE_DIR/stopped" 2>/dev/null; then echo "CONTAINER_EXITED 2026-12-06T01:07:10.049412345Z"
+  else echo "CONTAINER_RUNNING 0001-01-01T00:00:00Z"; fi
+  exit 0
+fi
 echo "crictl: bad call: $*" >&2; exit 1
 `;
 
@@ -158,9 +165,34 @@ describe('static-pod kill and restart honour the grace period', () => {
     expect(crictlCalls().filter((c) => c.startsWith('stop'))).toEqual(['stop --timeout 0 c0ffee']);
   });
 
+  it('notes when the stopped container exited (its finishedAt) in the stash, for the fault record', () => {
+    write(path.join(manifests, 'kube-scheduler.yaml'), '');
+    const note = path.join(stash, 'kube-scheduler.exit');
+    expect(sh(s.kill('kube-scheduler', 'KILL')).code).toBe(0);
+    expect(fs.readFileSync(note, 'utf8')).toBe('2026-12-06T01:07:10.049412345Z\n');
+    expect(crictlCalls()).toContain(
+      'inspect -o go-template --template {{.status.state}} {{.status.finishedAt}} c0ffee',
+    );
+    fs.rmSync(note);
+    // a stop that waits (the kubelet stops the pod whose manifest left) notes it too; the fake
+    // has the container exited once it was stopped
+    fs.appendFileSync(path.join(dir, 'stopped'), 'c0ffee\n');
+    expect(sh(s.stop('kube-scheduler')).code).toBe(0);
+    expect(fs.readFileSync(note, 'utf8')).toBe('2026-12-06T01:07:10.049412345Z\n');
+  });
+
+  it('a stop that does not wait only moves the manifest: no look at the container', () => {
+    write(path.join(manifests, 'kube-scheduler.yaml'), '');
+    expect(sh(s.stop('kube-scheduler', { wait: false })).code).toBe(0);
+    expect(crictlCalls()).toEqual([]);
+    expect(fs.existsSync(path.join(stash, 'kube-scheduler.yaml'))).toBe(true);
+  });
+
   it('a failed stop is not hidden by the grace-period lookup', () => {
     fs.writeFileSync(path.join(dir, 'containers'), '');
     // no container: `crictl stop --timeout 30` without an id is a bad call
     expect(sh(`${s.restart('kube-scheduler')} && echo went-on`).stdout).not.toContain('went-on');
+    // and nothing was noted
+    expect(fs.existsSync(path.join(stash, 'kube-scheduler.exit'))).toBe(false);
   });
 });

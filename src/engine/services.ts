@@ -11,7 +11,9 @@
  *   kill and restart use crictl (`crictl stop` of the running container; the kubelet starts it
  *   again): KILL with `--timeout 0`, TERM and restart with the pod's grace period
  *   (`terminationGracePeriodSeconds` in the manifest, Kubernetes' 30 s without one), since
- *   `crictl stop` without a timeout kills at once. They need crictl on the master.
+ *   `crictl stop` without a timeout kills at once. They need crictl on the master. Stop (unless
+ *   `wait: false`), kill and restart wait for the container to have exited and note its
+ *   finishedAt in `<stashDir>/<name>.exit` (exitNoted): the fault's moment.
  * - custom: the inventory's templates; restart = stop then start; a signal other than KILL
  *   is refused (the template only knows one kill).
  */
@@ -109,16 +111,25 @@ function staticPod(s: Services): ServiceCommands {
       `else test -f ${manifest(c)}; fi`
     );
   };
+  // the kubelet removes the exited containers of a pod whose manifest left, at times before
+  // anyone reads them: the command itself notes when the running container exited
+  const noted = (c: ComponentName, action: string) => exitNoted(s, c, action);
   const commands: Omit<ServiceCommands, 'areActive'> = {
-    stop: (c) => `mkdir -p ${shellQuote(s.stashDir)} && mv ${manifest(c)} ${stashed(c)}`,
+    stop: (c, o) => {
+      const move = `mkdir -p ${shellQuote(s.stashDir)} && mv ${manifest(c)} ${stashed(c)}`;
+      return o?.wait === false ? move : noted(c, move);
+    },
     start,
-    restart: (c) => `{ ${grace(c)}crictl stop --timeout "$g" ${container(c)}; }`,
+    restart: (c) => noted(c, `{ ${grace(c)}crictl stop --timeout "$g" ${container(c)}; }`),
     kill: (c, sig) => {
       if (sig === 'STOP')
         throw new UsageError('killService with signal STOP is not supported for static pods');
-      return sig === 'KILL'
-        ? `crictl stop --timeout 0 ${container(c)}`
-        : `{ ${grace(c)}crictl stop --timeout "$g" ${container(c)}; }`;
+      return noted(
+        c,
+        sig === 'KILL'
+          ? `crictl stop --timeout 0 ${container(c)}`
+          : `{ ${grace(c)}crictl stop --timeout "$g" ${container(c)}; }`,
+      );
     },
     isActive: (c) => `crictl ps -q --name ${name(c)} --state Running | grep -q .`,
     afterKill: (c) => start(c),
@@ -128,6 +139,34 @@ function staticPod(s: Services): ServiceCommands {
     keepDownUndone: (c) => `test -f ${manifest(c)}`,
   };
   return { ...commands, areActive: eachActive(commands.isActive) };
+}
+
+/**
+ * Where a static-pod command notes the moment its container exited (the runtime's finishedAt,
+ * RFC 3339): `<stashDir>/<name>.exit`, read with the runtime's own exited containers.
+ */
+export function exitNoteFile(s: Pick<Services, 'stashDir'>, name: string): string {
+  return `${s.stashDir}/${name}.exit`;
+}
+
+/** How many times a static-pod command looks (every 50 ms) for its container to have exited. */
+const EXIT_LOOKS = 200;
+
+/**
+ * `action`, then, when it succeeded, up to EXIT_LOOKS looks at the container that ran before
+ * it: once the runtime has it exited, its finishedAt goes to the exit note. The group's status
+ * is the action's.
+ */
+function exitNoted(s: Services, c: ComponentName, action: string): string {
+  const name = shellQuote(`^${s.units[c]}$`);
+  const note = shellQuote(exitNoteFile(s, s.units[c]));
+  const look = `crictl inspect -o go-template --template '{{.status.state}} {{.status.finishedAt}}' "$kid" 2>/dev/null`;
+  return (
+    `{ kid=$(crictl ps -q --name ${name} --state Running | head -n 1); ${action}; kr=$?; ` +
+    `if [ "$kr" -eq 0 ] && [ -n "$kid" ]; then kn=0; while [ "$kn" -lt ${EXIT_LOOKS} ]; do ` +
+    `ks=$(${look}); case "$ks" in 'CONTAINER_EXITED '*) mkdir -p ${shellQuote(s.stashDir)} && echo "\${ks#* }" > ${note}; break;; esac; ` +
+    `kn=$((kn + 1)); sleep 0.05; done; fi; [ "$kr" -eq 0 ]; }`
+  );
 }
 
 function custom(s: Services): ServiceCommands {

@@ -108,7 +108,10 @@ describe('the kubeadm topology: kubelet, containerd, static pods', () => {
     expect(takeover?.value).toBeLessThan(3.2);
     // t_fault is when the container exited, as the runtime recorded it (the kubelet noticed the
     // removed manifest after the command returned)
-    expect(rep.faults?.map((f) => f.source)).toContain('container-exit');
+    expect(
+      rep.faults?.map((f) => f.source),
+      JSON.stringify(rep.faults),
+    ).toContain('container-exit');
   }, 320_000);
 
   it('runs scheduler-crash: crictl stop --timeout 0 kills the container, kept down (keepDown) until restore puts it back', async () => {
@@ -121,7 +124,10 @@ describe('the kubeadm topology: kubelet, containerd, static pods', () => {
     const rep = report(r.stdout);
     expect(rep.restore.ok).toBe(true);
     expect(rep.metrics.find((x) => x.name === 'lease.takeover_s')?.value).toBeLessThan(9.4);
-    expect(rep.faults?.map((f) => f.source)).toContain('container-exit');
+    expect(
+      rep.faults?.map((f) => f.source),
+      JSON.stringify(rep.faults),
+    ).toContain('container-exit');
     // restore put the manifest back: the kubelet runs a scheduler on every master again
     const end = performance.now() + 60_000;
     const all = (): boolean => lab.masters.every((m) => running(lab, m.name, 'kube-scheduler') !== '');

@@ -135,9 +135,11 @@ describe('action rendering', () => {
       { target: [m1], from: [] },
       { ...ctx, inventory: sp },
     );
-    expect(r.ops[0]?.command).toBe(
-      'mkdir -p /etc/kubernetes/kha-drill-stash && mv /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/kha-drill-stash/etcd.yaml',
+    // the move, then a look at the container it stopped (services-static-pod.test.ts runs it)
+    expect(r.ops[0]?.command).toContain(
+      '; mkdir -p /etc/kubernetes/kha-drill-stash && mv /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/kha-drill-stash/etcd.yaml; kr=$?;',
     );
+    expect(r.ops[0]?.command).toContain('> /etc/kubernetes/kha-drill-stash/etcd.exit;');
     // the undo never overwrites a manifest in place (services-static-pod.test.ts runs it)
     expect(r.undo[0]?.commands[0]).toMatch(
       /^if \[ -f \/etc\/kubernetes\/kha-drill-stash\/etcd\.yaml \] && \[ -f \/etc\/kubernetes\/manifests\/etcd\.yaml \]; then .*refusing to start etcd.* elif .* then mv \/etc\/kubernetes\/kha-drill-stash\/etcd\.yaml \/etc\/kubernetes\/manifests\/etcd\.yaml; else test -f \/etc\/kubernetes\/manifests\/etcd\.yaml; fi$/,

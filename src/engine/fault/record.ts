@@ -8,6 +8,7 @@ import { errorMessage } from '../../errors.js';
 import type { CommandBracket, FaultEvent } from '../../timeline/events.js';
 import type { RunTimeline } from '../deps.js';
 import type { Remote } from '../types.js';
+import { exitNoteFile } from '../services.js';
 import { CLOCK_COMMAND, offsetOf, toRunClock, type ClockOffset, type ClockSample } from './clock-offset.js';
 import {
   bracketMoment,
@@ -142,7 +143,9 @@ async function momentOnMaster(
   for (;;) {
     try {
       const unit = rec.kind === 'unit';
-      const command = unit ? unitRecordCommand(rec.name) : containerExitsCommand(rec.name);
+      const command = unit
+        ? unitRecordCommand(rec.name)
+        : containerExitsCommand(rec.name, exitNoteFile(d.inventory.services, rec.name));
       const r = await d.remote.exec(master, command, { timeoutS: 5 });
       if (r.code === 0) {
         const m = unit

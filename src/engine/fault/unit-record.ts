@@ -171,11 +171,15 @@ function exitMoment(rec: UnitRecord, start: number): MasterMoment | 'pending' {
 /**
  * Static pods: when each exited instance of the container named `name` left, as the container
  * runtime recorded it (`crictl inspect`'s status.finishedAt, RFC 3339 with nanoseconds), one per
- * line. The kubelet keeps the last exited instances, so the one a fault stopped is among them.
+ * line, and the exit the fault's own command noted in `noteFile` (services.ts): the kubelet
+ * removes the exited containers of a pod whose manifest left, sometimes before this reads them.
  */
-export function containerExitsCommand(name: string): string {
+export function containerExitsCommand(name: string, noteFile: string): string {
   const n = shellQuote(`^${name}$`);
-  return `for id in $(crictl ps -a -q --name ${n} --state Exited); do crictl inspect -o go-template --template '{{.status.finishedAt}}' "$id"; echo; done`;
+  return (
+    `cat ${shellQuote(noteFile)} 2>/dev/null; ` +
+    `for id in $(crictl ps -a -q --name ${n} --state Exited); do crictl inspect -o go-template --template '{{.status.finishedAt}}' "$id"; echo; done`
+  );
 }
 
 const rfc3339Re = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?Z$/;
