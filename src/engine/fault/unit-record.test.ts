@@ -160,28 +160,19 @@ describe('static pods: the container runtime records the exit', () => {
         ].join('\n'),
       );
       chmodSync(join(dir, 'crictl'), 0o755);
-      const out = execFileSync(
-        '/bin/sh',
-        ['-c', containerExitsCommand('kube-scheduler', join(dir, 'none.exit'))],
-        {
+      const exits = (noteFile: string) =>
+        execFileSync('/bin/sh', ['-c', containerExitsCommand('kube-scheduler', join(dir, noteFile))], {
           encoding: 'utf8',
           env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ''}` },
-        },
-      );
+        });
+      const out = exits('none.exit');
       expect(out.split('\n').filter(Boolean)).toEqual([
         '2026-12-06T01:00:00.5Z',
         '2026-12-06T01:07:10.049412345Z',
       ]);
       // the exit the fault's own command noted comes first, when there is one
       writeFileSync(join(dir, 'noted.exit'), '2026-12-06T01:07:10.049412345Z\n');
-      const noted = execFileSync(
-        '/bin/sh',
-        ['-c', containerExitsCommand('kube-scheduler', join(dir, 'noted.exit'))],
-        {
-          encoding: 'utf8',
-          env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ''}` },
-        },
-      );
+      const noted = exits('noted.exit');
       expect(noted.split('\n').filter(Boolean)).toEqual([
         '2026-12-06T01:07:10.049412345Z',
         '2026-12-06T01:00:00.5Z',
