@@ -50,6 +50,64 @@ describe('conditions', () => {
     });
   });
 
+  it('leaseHeld takes a renewTime younger than one retry period, by the holder master’s clock, without waiting', async () => {
+    const c = new FakeCluster(fakeInventory());
+    // the run clock reads 100 s; master-1's clock is 1000 s ahead of the run clock's epoch base
+    const base = Date.UTC(2026, 11, 6, 8, 0, 0) / 1000;
+    const clock = (offsetS: number) =>
+      ({
+        kind: 'clock',
+        master: 'master-1',
+        offsetS,
+        errS: 0.002,
+        samples: 5,
+        at: 'preflight',
+        seq: 0,
+        t: 1,
+      }) as const;
+    const renewedAt = (s: number) => new Date((base + s) * 1000).toISOString().replace('Z', '000Z');
+    let slept = 0;
+    const run = (renewTime: string, offsetS: number) => {
+      c.lease = async () => lease({ renewTime });
+      return checkCondition(
+        cond({ check: 'leaseHeld', lease: 'kube-system/kube-scheduler' }),
+        deps(c, {
+          events: () => [clock(offsetS)],
+          now: () => 100 + slept,
+          sleep: async (ms) => void (slept += ms / 1000),
+          retryPeriodS: () => 2,
+        }),
+      );
+    };
+    // renewed 1.5 s ago on master-1's clock (offset: master time = run clock + base)
+    expect(await run(renewedAt(98.5), base)).toEqual({
+      ok: true,
+      detail: 'Lease kube-system/kube-scheduler held by node-1_uuid (master-1), renewing (renewed 1.5 s ago)',
+    });
+    expect(slept).toBe(0);
+    // 5 s ago is older than a retry period plus slack: it waits for a renewal, and sees none
+    expect((await run(renewedAt(95), base)).ok).toBe(false);
+    expect(slept).toBeGreaterThan(2);
+    // the same renewTime through a clock 4 s behind ours: 1 s old, current
+    slept = 0;
+    expect((await run(renewedAt(95), base - 4)).ok).toBe(true);
+    expect(slept).toBe(0);
+    // no offset for the master: no way to age it, so it waits
+    c.lease = async () => lease({ renewTime: renewedAt(99.9) });
+    slept = 0;
+    const noClock = await checkCondition(
+      cond({ check: 'leaseHeld', lease: 'kube-system/kube-scheduler' }),
+      deps(c, {
+        events: () => [],
+        now: () => 100 + slept,
+        sleep: async (ms) => void (slept += ms / 1000),
+        retryPeriodS: () => 2,
+      }),
+    );
+    expect(noClock.ok).toBe(false);
+    expect(slept).toBeGreaterThan(2);
+  });
+
   it('leaseHolderChanged compares with the holder before the fault, from the watch or a GET', async () => {
     const c = new FakeCluster(fakeInventory());
     const check = cond({ check: 'leaseHolderChanged', lease: 'kube-system/kube-scheduler' });

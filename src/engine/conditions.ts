@@ -8,7 +8,7 @@ import { masterOfHolder, sameMachine } from '../kube/lease.js';
 import type { TimelineEvent } from '../timeline/events.js';
 import { etcdLeader, TargetError } from './targets/index.js';
 import { activeComponents, serviceCommands } from './services.js';
-import type { ClusterView, Remote } from './types.js';
+import type { ClusterView, LeaseState, Remote } from './types.js';
 
 export const ALL_COMPONENTS: ComponentName[] = [
   'etcd',
@@ -57,6 +57,8 @@ export interface ConditionDeps {
   sleep: (ms: number) => Promise<void>;
   /** seconds on the run clock */
   now: () => number;
+  /** the retry period (s) the holders of a Lease run with, where known (observed or declared) */
+  retryPeriodS?: (lease: string) => number | undefined;
 }
 
 export interface ConditionResult {
@@ -64,13 +66,44 @@ export interface ConditionResult {
   detail: string;
 }
 
+/**
+ * How long ago (s) the holder renewed the Lease: its renewTime, stamped by the holder's clock,
+ * mapped to the run clock by the latest offset measured for that master, with that offset's ±.
+ * Null without a renewTime, a known master or an offset for it.
+ */
+export function renewedAgo(
+  l: LeaseState,
+  d: Pick<ConditionDeps, 'events' | 'now'>,
+): { s: number; errS: number } | null {
+  if (!l.renewTime || !l.master) return null;
+  const at = Date.parse(l.renewTime);
+  if (Number.isNaN(at)) return null;
+  let offset: { offsetS: number; errS: number } | null = null;
+  for (const e of d.events?.() ?? []) if (e.kind === 'clock' && e.master === l.master) offset = e;
+  if (!offset) return null;
+  return { s: d.now() - (at / 1000 - offset.offsetS), errS: offset.errS };
+}
+
+/** Slack on top of one retry period for a renewal to count as current (the renew's own request). */
+const RENEW_SLACK_S = 1;
+
 async function leaseHeld(ref: string, d: ConditionDeps): Promise<ConditionResult> {
   const first = await d.view.lease(ref);
   if (!first) return { ok: false, detail: `Lease ${ref} does not exist` };
   if (!first.holder) return { ok: false, detail: `Lease ${ref} has no holder` };
-  // Held means renewing: wait (at most one lease duration) to see the holder renew it. The
-  // holder renews every retryPeriod; a 100 ms poll sees it soon after (this wait is most of the
-  // time between `run` starting and the fault on a Lease drill).
+  const by = `${first.holder}${first.master ? ` (${first.master})` : ''}`;
+  // Held means renewing. A holder renews every retryPeriod: a renewTime younger than that (by
+  // its master's clock, whose offset preflight measured) shows it renewing now, without waiting.
+  const retry = d.retryPeriodS?.(ref);
+  const ago = renewedAgo(first, d);
+  if (retry !== undefined && ago && Math.abs(ago.s) <= retry + RENEW_SLACK_S + ago.errS) {
+    return {
+      ok: true,
+      detail: `Lease ${ref} held by ${by}, renewing (renewed ${Math.max(0, ago.s).toFixed(1)} s ago)`,
+    };
+  }
+  // Otherwise wait (at most one lease duration) to see the holder renew it; a 100 ms poll sees
+  // it soon after its next try.
   const bound = (first.leaseDurationSeconds ?? 15) + 1;
   const start = d.now();
   while (d.now() - start < bound) {
@@ -79,10 +112,7 @@ async function leaseHeld(ref: string, d: ConditionDeps): Promise<ConditionResult
     if (!next?.holder) return { ok: false, detail: `Lease ${ref} was released` };
     if (next.holder !== first.holder) return { ok: true, detail: `Lease ${ref} moved to ${next.holder}` };
     if (next.renewTime !== first.renewTime) {
-      return {
-        ok: true,
-        detail: `Lease ${ref} held by ${next.holder}${next.master ? ` (${next.master})` : ''}, renewing`,
-      };
+      return { ok: true, detail: `Lease ${ref} held by ${by}, renewing` };
     }
   }
   return { ok: false, detail: `Lease ${ref} held by ${first.holder} but not renewed for ${bound} s` };

@@ -77,6 +77,7 @@ export function openRun(deps: RunDeps): Run {
     events: () => timeline.events(),
     sleep: clock.sleep,
     now: () => timeline.now(),
+    retryPeriodS: (lease) => state.leaseTimings?.byLease[lease]?.retryPeriod ?? input.timings.retryPeriod,
   });
   // read once per run; what partition and heal will cut goes on the timeline (and so the report)
   const readPeers = memoPeers(view);
