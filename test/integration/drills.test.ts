@@ -38,6 +38,7 @@ interface Report {
   metrics: Metric[];
   verdicts: Verdict[];
   restore: { ok: boolean; pending: unknown[] };
+  steps: { phase: string; action: string; output?: string }[];
 }
 interface StatusJson {
   healthy: boolean;
@@ -214,6 +215,10 @@ describe.each(['v1.37.2', 'v1.32.9'])(
         lt('lease.takeover_s', 2.2 * T.retryPeriod + 1, '2.2 × retryPeriod + 1'),
       ]);
       expect(value(report, 'lease.transitions')).toBe(1);
+      // restore's leaseHeld saw the new holder renewing from its renewTime, aged by that
+      // master's measured clock offset, without waiting for the next renewal
+      const held = report.steps.find((x) => x.phase === 'restore' && x.action === 'waitFor');
+      expect(held?.output).toMatch(/held by \S+ \(master-\d\), renewing \(renewed \d+\.\d s ago\)$/);
     });
 
     it('scheduler-crash: a killed holder is replaced only after its Lease expires', async () => {
