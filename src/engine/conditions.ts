@@ -6,6 +6,7 @@ import { errorMessage } from '../errors.js';
 import type { ComponentName, Condition, Inventory } from '../config/schema.js';
 import { masterOfHolder, sameMachine } from '../kube/lease.js';
 import type { TimelineEvent } from '../timeline/events.js';
+import { toRunClock } from './fault/clock-offset.js';
 import { etcdLeader, TargetError } from './targets/index.js';
 import { activeComponents, serviceCommands } from './services.js';
 import type { ClusterView, LeaseState, Remote } from './types.js';
@@ -81,7 +82,7 @@ export function renewedAgo(
   let offset: { offsetS: number; errS: number } | null = null;
   for (const e of d.events?.() ?? []) if (e.kind === 'clock' && e.master === l.master) offset = e;
   if (!offset) return null;
-  return { s: d.now() - (at / 1000 - offset.offsetS), errS: offset.errS };
+  return { s: d.now() - toRunClock(at / 1000, offset), errS: offset.errS };
 }
 
 /** Slack on top of one retry period for a renewal to count as current (the renew's own request). */

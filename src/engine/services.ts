@@ -113,7 +113,7 @@ function staticPod(s: Services): ServiceCommands {
   };
   // the kubelet removes the exited containers of a pod whose manifest left, at times before
   // anyone reads them: the command itself notes when the running container exited
-  const noted = (c: ComponentName, action: string) => exitNoted(s, c, action);
+  const noted = (c: ComponentName, action: string) => exitNoted(s, c, name(c), action);
   const commands: Omit<ServiceCommands, 'areActive'> = {
     stop: (c, o) => {
       const move = `mkdir -p ${shellQuote(s.stashDir)} && mv ${manifest(c)} ${stashed(c)}`;
@@ -153,12 +153,11 @@ export function exitNoteFile(s: Pick<Services, 'stashDir'>, name: string): strin
 const EXIT_LOOKS = 200;
 
 /**
- * `action`, then, when it succeeded, up to EXIT_LOOKS looks at the container that ran before
- * it: once the runtime has it exited, its finishedAt goes to the exit note. The group's status
+ * `action`, then, when it succeeded, up to EXIT_LOOKS looks at the container (`name`: the quoted
+ * crictl name filter) that ran before it: once the runtime has it exited, its finishedAt goes to the exit note. The group's status
  * is the action's.
  */
-function exitNoted(s: Services, c: ComponentName, action: string): string {
-  const name = shellQuote(`^${s.units[c]}$`);
+function exitNoted(s: Services, c: ComponentName, name: string, action: string): string {
   const note = shellQuote(exitNoteFile(s, s.units[c]));
   const look = `crictl inspect -o go-template --template '{{.status.state}} {{.status.finishedAt}}' "$kid" 2>/dev/null`;
   return (
