@@ -106,8 +106,8 @@ describe('the kubeadm topology: kubelet, containerd, static pods', () => {
     const takeover = rep.metrics.find((x) => x.name === 'lease.takeover_s');
     expect(takeover?.status).toBe('measured');
     expect(takeover?.value).toBeLessThan(3.2);
-    // t_fault is when the container exited, as the runtime recorded it (the kubelet noticed the
-    // removed manifest after the command returned)
+    // t_fault is when the container exited, as the runtime recorded it (the stop command waits
+    // for the kubelet to stop the pod whose manifest left, and notes the container's finishedAt)
     expect(
       rep.faults?.map((f) => f.source),
       JSON.stringify(rep.faults),
